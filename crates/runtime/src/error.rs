@@ -1,0 +1,44 @@
+//! Errors of the runtime and of applying one record.
+
+/// Why a record could not be applied.
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    /// May succeed when tried again (database busy, connection lost, …).
+    #[error("transient: {0}")]
+    Transient(String),
+    /// Will never succeed: the record goes to the DLQ at once.
+    #[error("poison: {0}")]
+    Poison(String),
+}
+
+impl From<sqlx::Error> for ApplyError {
+    fn from(error: sqlx::Error) -> Self {
+        ApplyError::Transient(error.to_string())
+    }
+}
+
+impl From<khlang_codec::CodecError> for ApplyError {
+    fn from(error: khlang_codec::CodecError) -> Self {
+        ApplyError::Transient(error.to_string())
+    }
+}
+
+/// Why the runtime stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    /// Kafka client setup or a fatal Kafka error.
+    #[error("kafka: {0}")]
+    Kafka(#[from] rdkafka::error::KafkaError),
+    /// Database error outside of applying a record.
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    /// Migrations could not be applied.
+    #[error("migration: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    /// The telemetry endpoint could not be served.
+    #[error("telemetry endpoint: {0}")]
+    Telemetry(#[from] std::io::Error),
+    /// A worker task ended unexpectedly.
+    #[error("worker stopped: {0}")]
+    Worker(String),
+}

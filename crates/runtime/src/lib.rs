@@ -1,0 +1,42 @@
+//! The khlang stream runtime: consume → apply → commit, effectively once.
+//!
+//! Every processor (users, catalog, stock, …) is a [`Processor`] run by
+//! [`run`]. The runtime gives it these guarantees:
+//!
+//! - **Offsets live with the state.** A batch of records is applied in one
+//!   PostgreSQL transaction that also stores the next offset of each
+//!   partition, the one outcome of each command and the events it produced
+//!   (the outbox). The offset rows are locked `FOR UPDATE` and records below
+//!   the stored offset are skipped, so a record's effects commit exactly once
+//!   even when a zombie instance still holds a revoked partition.
+//! - **On assignment the consumer seeks to the offsets in PostgreSQL**; the
+//!   offsets committed to Kafka are only a mirror for lag tooling.
+//! - **The outbox relay publishes with a transactional, idempotent producer**
+//!   and commits its progress (the last outbox sequence) into the same Kafka
+//!   transaction, so `read_committed` consumers see every event exactly once.
+//! - **A poison record never blocks a partition**: an undecodable record, or
+//!   one that keeps failing after bounded retries while the database is
+//!   healthy, goes to the dead-letter topic (through the outbox, so that too
+//!   happens exactly once) with the reason in headers.
+//! - **Every command ends in exactly one outcome**, recorded in
+//!   `khlang_runtime.command_outcomes` and published on the outcomes topic.
+//! - Graceful shutdown and a bounded drain on rebalance; Prometheus metrics;
+//!   `/health/live` and `/health/ready`.
+
+mod applier;
+mod config;
+mod consumer;
+mod error;
+mod metrics;
+mod outbox;
+mod processor;
+mod relay;
+mod run;
+mod store;
+
+pub use config::RuntimeConfig;
+pub use error::{ApplyError, RuntimeError};
+pub use metrics::RuntimeMetrics;
+pub use outbox::{dlq_headers, headers as dlq_header_names, OutboxMessage};
+pub use processor::{ApplyContext, CommandInfo, Decision, Processor, RecordMeta};
+pub use run::{migrate, run, shutdown_signal};

@@ -1,0 +1,1 @@
+SELECT count(*) FROM khlang_runtime.outbox WHERE relay = $1

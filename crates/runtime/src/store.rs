@@ -1,0 +1,199 @@
+//! The runtime's SQL, kept in `queries/*.sql`.
+
+use std::collections::HashMap;
+
+use sqlx::{PgConnection, PgPool, Row};
+
+use crate::outbox::OutboxMessage;
+
+/// Next offsets stored for `partitions` of `topic` (absent when none stored).
+pub(crate) async fn load_offsets(
+    pool: &PgPool,
+    group: &str,
+    topic: &str,
+    partitions: &[i32],
+) -> Result<HashMap<i32, i64>, sqlx::Error> {
+    let rows = sqlx::query(include_str!("queries/load_offsets.sql"))
+        .bind(group)
+        .bind(topic)
+        .bind(partitions)
+        .fetch_all(pool)
+        .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+        .collect()
+}
+
+/// Creates missing offset rows and locks those of `partitions` until the
+/// transaction ends; returns the next offset of each.
+pub(crate) async fn lock_offsets(
+    tx: &mut PgConnection,
+    group: &str,
+    topic: &str,
+    partitions: &[i32],
+) -> Result<HashMap<i32, i64>, sqlx::Error> {
+    sqlx::query(include_str!("queries/ensure_offsets.sql"))
+        .bind(group)
+        .bind(topic)
+        .bind(partitions)
+        .execute(&mut *tx)
+        .await?;
+    let rows = sqlx::query(include_str!("queries/lock_offsets.sql"))
+        .bind(group)
+        .bind(topic)
+        .bind(partitions)
+        .fetch_all(&mut *tx)
+        .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+        .collect()
+}
+
+pub(crate) async fn store_offset(
+    tx: &mut PgConnection,
+    group: &str,
+    topic: &str,
+    partition: i32,
+    next_offset: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(include_str!("queries/store_offset.sql"))
+        .bind(group)
+        .bind(topic)
+        .bind(partition)
+        .bind(next_offset)
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
+}
+
+/// Whether an outcome is already recorded for `command_id`.
+pub(crate) async fn outcome_exists(
+    tx: &mut PgConnection,
+    command_id: &str,
+) -> Result<bool, sqlx::Error> {
+    let row = sqlx::query(include_str!("queries/outcome_exists.sql"))
+        .bind(command_id)
+        .fetch_one(&mut *tx)
+        .await?;
+    row.try_get(0)
+}
+
+/// A row of `khlang_runtime.command_outcomes`.
+pub(crate) struct OutcomeRow<'a> {
+    pub command_id: &'a str,
+    pub group: &'a str,
+    pub command_type: &'a str,
+    pub aggregate_id: &'a str,
+    pub status: &'a str,
+    pub reason_code: Option<&'a str>,
+    pub message: Option<&'a str>,
+    pub correlation_id: &'a str,
+    pub topic: &'a str,
+    pub partition: i32,
+    pub offset: i64,
+}
+
+pub(crate) async fn insert_outcome(
+    tx: &mut PgConnection,
+    row: &OutcomeRow<'_>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(include_str!("queries/insert_outcome.sql"))
+        .bind(row.command_id)
+        .bind(row.group)
+        .bind(row.command_type)
+        .bind(row.aggregate_id)
+        .bind(row.status)
+        .bind(row.reason_code)
+        .bind(row.message)
+        .bind(row.correlation_id)
+        .bind(row.topic)
+        .bind(row.partition)
+        .bind(row.offset)
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
+}
+
+pub(crate) async fn insert_outbox(
+    tx: &mut PgConnection,
+    relay: &str,
+    messages: &[OutboxMessage],
+) -> Result<(), sqlx::Error> {
+    if messages.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(include_str!("queries/lock_outbox.sql"))
+        .bind(relay)
+        .execute(&mut *tx)
+        .await?;
+    let topics: Vec<&str> = messages.iter().map(|m| m.topic.as_str()).collect();
+    let keys: Vec<Option<&[u8]>> = messages.iter().map(|m| m.key.as_deref()).collect();
+    let payloads: Vec<&[u8]> = messages.iter().map(|m| m.payload.as_slice()).collect();
+    let headers: Vec<sqlx::types::Json<&std::collections::BTreeMap<String, String>>> = messages
+        .iter()
+        .map(|m| sqlx::types::Json(&m.headers))
+        .collect();
+    sqlx::query(include_str!("queries/insert_outbox.sql"))
+        .bind(relay)
+        .bind(topics)
+        .bind(keys)
+        .bind(payloads)
+        .bind(headers)
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
+}
+
+/// A row read back from the outbox.
+pub(crate) struct OutboxRow {
+    pub seq: i64,
+    pub message: OutboxMessage,
+}
+
+pub(crate) async fn fetch_outbox(
+    pool: &PgPool,
+    relay: &str,
+    limit: i64,
+) -> Result<Vec<OutboxRow>, sqlx::Error> {
+    let rows = sqlx::query(include_str!("queries/fetch_outbox.sql"))
+        .bind(relay)
+        .bind(limit)
+        .fetch_all(pool)
+        .await?;
+    rows.iter()
+        .map(|r| {
+            let headers: sqlx::types::Json<std::collections::BTreeMap<String, String>> =
+                r.try_get(4)?;
+            Ok(OutboxRow {
+                seq: r.try_get(0)?,
+                message: OutboxMessage {
+                    topic: r.try_get(1)?,
+                    key: r.try_get(2)?,
+                    payload: r.try_get(3)?,
+                    headers: headers.0,
+                },
+            })
+        })
+        .collect()
+}
+
+pub(crate) async fn delete_outbox(
+    pool: &PgPool,
+    relay: &str,
+    up_to_seq: i64,
+) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query(include_str!("queries/delete_outbox.sql"))
+        .bind(relay)
+        .bind(up_to_seq)
+        .execute(pool)
+        .await?;
+    Ok(done.rows_affected())
+}
+
+pub(crate) async fn count_outbox(pool: &PgPool, relay: &str) -> Result<i64, sqlx::Error> {
+    sqlx::query(include_str!("queries/count_outbox.sql"))
+        .bind(relay)
+        .fetch_one(pool)
+        .await?
+        .try_get(0)
+}

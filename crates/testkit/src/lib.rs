@@ -1,0 +1,260 @@
+//! Helpers for integration tests on the real infrastructure.
+//!
+//! Every test gets isolated resources: its own PostgreSQL database, its own
+//! topic namespace (`t<random>.` in front of every topic name), its own
+//! Redis key prefix. The endpoints come from the environment written by
+//! `scripts/infra/up.sh` (`.khlang/env`); when they are missing the test
+//! fails and says how to start the infrastructure, instead of passing.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::{Headers, Message};
+use rdkafka::producer::FutureProducer;
+use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
+use sqlx::postgres::PgPoolOptions;
+use sqlx::PgPool;
+
+/// Endpoints of the running infrastructure.
+#[derive(Debug, Clone)]
+pub struct Infra {
+    /// Kafka bootstrap servers.
+    pub brokers: String,
+    /// Schema registry (Confluent API base).
+    pub registry_url: String,
+    /// PostgreSQL URL of the main database (tests create their own).
+    pub database_url: String,
+    /// Redis URL.
+    pub redis_url: String,
+}
+
+fn required(var: &str) -> String {
+    std::env::var(var).unwrap_or_else(|_| {
+        panic!(
+            "{var} is not set: this test needs the real infrastructure. \
+             Run `make test`, or `scripts/infra/up.sh && source .khlang/env` first."
+        )
+    })
+}
+
+impl Infra {
+    /// Reads the endpoints from the environment; panics with instructions
+    /// when they are missing.
+    #[must_use]
+    pub fn from_env() -> Self {
+        Self {
+            brokers: required("KHLANG_KAFKA_BROKERS"),
+            registry_url: required("KHLANG_REGISTRY_URL"),
+            database_url: required("KHLANG_DATABASE_URL"),
+            redis_url: required("KHLANG_REDIS_URL"),
+        }
+    }
+
+    /// Creates a fresh database and returns its URL and a pool on it.
+    ///
+    /// # Panics
+    /// When PostgreSQL is unreachable.
+    pub async fn fresh_database(&self) -> (String, PgPool) {
+        let name = format!("khlang_test_{}", unique_suffix());
+        let admin = PgPoolOptions::new()
+            .max_connections(1)
+            .connect(&self.database_url)
+            .await
+            .expect("connect to postgres");
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&admin)
+            .await
+            .expect("create database");
+        admin.close().await;
+        let url = match self.database_url.rsplit_once('/') {
+            Some((base, _)) => format!("{base}/{name}"),
+            None => panic!("database url has no database name"),
+        };
+        let pool = PgPoolOptions::new()
+            .max_connections(5)
+            .connect(&url)
+            .await
+            .expect("connect to test db");
+        (url, pool)
+    }
+
+    /// An admin client.
+    ///
+    /// # Panics
+    /// When the client cannot be created.
+    #[must_use]
+    pub fn admin(&self) -> AdminClient<DefaultClientContext> {
+        ClientConfig::new()
+            .set("bootstrap.servers", &self.brokers)
+            .create()
+            .expect("admin client")
+    }
+
+    /// Creates topics (name, partitions) and waits until they exist.
+    ///
+    /// # Panics
+    /// When Kafka refuses.
+    pub async fn create_topics(&self, topics: &[(&str, i32)]) {
+        let admin = self.admin();
+        let new: Vec<NewTopic<'_>> = topics
+            .iter()
+            .map(|(name, p)| NewTopic::new(name, *p, TopicReplication::Fixed(1)))
+            .collect();
+        for result in admin
+            .create_topics(&new, &AdminOptions::new())
+            .await
+            .expect("create topics")
+        {
+            result.expect("topic created");
+        }
+    }
+
+    /// An idempotent producer (acks=all) with Java-compatible partitioning.
+    ///
+    /// # Panics
+    /// When the client cannot be created.
+    #[must_use]
+    pub fn producer(&self) -> FutureProducer {
+        ClientConfig::new()
+            .set("bootstrap.servers", &self.brokers)
+            .set("enable.idempotence", "true")
+            .set("acks", "all")
+            .set("partitioner", "murmur2_random")
+            .set("linger.ms", "5")
+            .create()
+            .expect("producer")
+    }
+}
+
+/// A random lowercase suffix for names.
+#[must_use]
+pub fn unique_suffix() -> String {
+    uuid::Uuid::new_v4().simple().to_string()[..12].to_owned()
+}
+
+/// A record read back from a topic.
+#[derive(Debug, Clone)]
+pub struct ReadRecord {
+    /// Partition.
+    pub partition: i32,
+    /// Offset.
+    pub offset: i64,
+    /// Key.
+    pub key: Option<Vec<u8>>,
+    /// Value.
+    pub value: Option<Vec<u8>>,
+    /// Headers with UTF-8 values.
+    pub headers: HashMap<String, String>,
+}
+
+/// Reads every committed record of `topic` (read_committed), from the
+/// beginning to the current end of each partition.
+///
+/// # Panics
+/// When Kafka is unreachable or reading takes longer than two minutes.
+#[must_use]
+pub fn read_committed(brokers: &str, topic: &str) -> Vec<ReadRecord> {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set(
+            "group.id",
+            format!("khlang-test-reader-{}", unique_suffix()),
+        )
+        .set("enable.auto.commit", "false")
+        .set("isolation.level", "read_committed")
+        .create()
+        .expect("consumer");
+    let metadata = consumer
+        .fetch_metadata(Some(topic), Duration::from_secs(10))
+        .expect("metadata");
+    let partitions: Vec<i32> = metadata.topics()[0]
+        .partitions()
+        .iter()
+        .map(|p| p.id())
+        .collect();
+    let mut tpl = TopicPartitionList::new();
+    let mut ends = HashMap::new();
+    for p in &partitions {
+        // With read_committed the high watermark is the last stable offset.
+        let (low, high) = consumer
+            .fetch_watermarks(topic, *p, Duration::from_secs(10))
+            .expect("watermarks");
+        if high > low {
+            ends.insert(*p, high);
+            tpl.add_partition_offset(topic, *p, Offset::Beginning)
+                .expect("tpl");
+        }
+    }
+    let mut records = Vec::new();
+    if ends.is_empty() {
+        return records;
+    }
+    consumer.assign(&tpl).expect("assign");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut done: HashMap<i32, bool> = HashMap::new();
+    while done.len() < ends.len() {
+        assert!(Instant::now() < deadline, "reading {topic} timed out");
+        let Some(message) = consumer.poll(Duration::from_millis(500)) else {
+            // Control records (transaction markers) occupy the last offsets;
+            // a partition is finished when the consumer's position reaches the end.
+            let positions = consumer.position().expect("position");
+            for element in positions.elements() {
+                if let Offset::Offset(o) = element.offset() {
+                    if o >= ends[&element.partition()] {
+                        done.insert(element.partition(), true);
+                    }
+                }
+            }
+            continue;
+        };
+        let message = message.expect("message");
+        let headers = message
+            .headers()
+            .map(|h| {
+                h.iter()
+                    .map(|header| {
+                        (
+                            header.key.to_owned(),
+                            String::from_utf8_lossy(header.value.unwrap_or_default()).into_owned(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        records.push(ReadRecord {
+            partition: message.partition(),
+            offset: message.offset(),
+            key: message.key().map(<[u8]>::to_vec),
+            value: message.payload().map(<[u8]>::to_vec),
+            headers,
+        });
+        if message.offset() + 1 >= ends[&message.partition()] {
+            done.insert(message.partition(), true);
+        }
+    }
+    records
+}
+
+/// Polls `check` every 100 ms until it returns `Some`, or panics with
+/// `what` after `timeout`.
+///
+/// # Panics
+/// On timeout.
+pub async fn eventually<T, F, Fut>(what: &str, timeout: Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

@@ -1,0 +1,2 @@
+SELECT user_id, email, username, display_name, password_hash, role, active, version
+FROM users.users WHERE user_id = $1

@@ -1,0 +1,3 @@
+INSERT INTO users.users (user_id, email, username, display_name, password_hash, role, active, version)
+VALUES ($1, $2, $3, $4, $5, $6, true, 1)
+ON CONFLICT DO NOTHING

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Runs the whole platform on this machine with demo data: the infrastructure,
+# the topics and schemas, every khlang binary built so far, then prints
+# where each endpoint is. Idempotent: what already runs is reused.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+home=${KHLANG_HOME:-$root/.khlang}
+
+scripts/bootstrap.sh
+scripts/infra/up.sh
+# shellcheck disable=SC1091
+source "$home/env"
+
+echo "== building khlang"
+cargo build --workspace --bins --release
+bin=$root/target/release
+
+echo "== topics and schemas"
+"$bin/khlangctl" topics apply --yes
+"$bin/khlangctl" schemas register
+
+start_service() { # name port command...
+  local name=$1 port=$2; shift 2
+  local pidfile=$home/run/$name.pid log=$home/logs/$name.log
+  if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+    echo "$name: already running (pid $(cat "$pidfile"))"
+    return
+  fi
+  echo "$name: starting, log in $log"
+  KHLANG__TELEMETRY_LISTEN=127.0.0.1:$port nohup "$@" >>"$log" 2>&1 &
+  echo $! >"$pidfile"
+  for _ in $(seq 1 60); do
+    if curl -sf "http://127.0.0.1:$port/health/ready" >/dev/null; then return; fi
+    if ! kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+      echo "$name: exited during start; see $log" >&2; tail -n 20 "$log" >&2; exit 1
+    fi
+    sleep 1
+  done
+  echo "$name: not ready after 60 s; see $log" >&2
+  exit 1
+}
+mkdir -p "$home/run" "$home/logs"
+start_service users 9101 "$bin/khlang-users"
+
+echo "== demo data"
+"$bin/khlang-seed-demo" --out "$home/secrets/demo-users.txt"
+
+cat <<TXT
+
+khlang is up.
+  Kafka              $KHLANG_KAFKA_BROKERS
+  Schema registry    $KHLANG_REGISTRY_URL
+  PostgreSQL         (URL with password in $home/env)
+  Redis              (URL with password in $home/env)
+  users processor    http://127.0.0.1:9101/metrics  /health/live  /health/ready
+  demo accounts      $home/secrets/demo-users.txt (passwords generated for this machine)
+  logs               $home/logs/
+Stop everything with: make down
+TXT

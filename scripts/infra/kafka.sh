@@ -3,7 +3,8 @@
 # Central jars, on Java >= 17. Binds 127.0.0.1 only.
 #
 #   scripts/infra/kafka.sh [start]   start (or reuse) the broker, wait until it answers
-#   scripts/infra/kafka.sh stop      SIGTERM + wait (clean shutdown)
+#   scripts/infra/kafka.sh stop      SIGTERM + wait (clean shutdown); exit 4 if the port
+#                                    is served by a broker not started from $KHLANG_HOME
 #   scripts/infra/kafka.sh kill      SIGKILL (crash simulation; data kept)
 #   scripts/infra/kafka.sh restart   stop + start
 #   scripts/infra/kafka.sh status    one line; exit 0 if up, 3 if down
@@ -242,7 +243,7 @@ cmd_stop() {
         rm -f "$PID_FILE"
         if port_open "$KAFKA_PORT"; then
             info "not stopped: $BIND_HOST:$KAFKA_PORT is served by $(port_owner "$KAFKA_PORT"), not started from $KHLANG_HOME"
-            return 1
+            return 4
         fi
         info "not running"
         return 0

@@ -169,7 +169,13 @@ mvn_fetch() {
     local logf="$1"
     shift
     command -v mvn >/dev/null 2>&1 || die "mvn not found (install Maven: apt-get install -y maven)"
-    mvn -B -ntp -Dmaven.repo.local="$KHLANG_CACHE/m2" "$@" >>"$logf" 2>&1
+    # One Maven at a time on the shared local repository (up.sh starts the
+    # services in parallel, and both Kafka and the registry download).
+    (
+        exec {m2_fd}>"$KHLANG_CACHE/m2.lock"
+        flock "$m2_fd"
+        mvn -B -ntp -Dmaven.repo.local="$KHLANG_CACHE/m2" "$@" >>"$logf" 2>&1
+    )
 }
 
 # apt_install PACKAGE...: install Debian packages (root only), serialized.
@@ -187,6 +193,39 @@ apt_install() {
             apt-get install -y -q -o DPkg::Lock::Timeout=300 "$@" >>"$logf" 2>&1
         fi
     ) || die "apt-get install $* failed" "$logf"
+}
+
+# service_dirs DIR LOGNAME OSUSER [create]: set SVC_ROOT and SVC_LOG for a
+# service whose server runs as OSUSER (when we are root). Normally
+# $KHLANG_HOME/DIR and $KHLANG_HOME/logs/LOGNAME.log. If OSUSER cannot
+# traverse $KHLANG_HOME (say, a clone under /root), the state lives in
+# OSUSER's home instead, in a directory named after a hash of $KHLANG_HOME,
+# and those two paths are symlinks to it. Only with "create" is anything made.
+service_dirs() {
+    local dir="$1" logname="$2" osuser="$3" create="${4:-}" home alt
+    SVC_ROOT="$KHLANG_HOME/$dir"
+    SVC_LOG="$LOG_DIR/$logname.log"
+    if [[ -L "$SVC_ROOT" ]]; then
+        SVC_ROOT="$(readlink -f "$SVC_ROOT")"
+        SVC_LOG="$SVC_ROOT/$logname.log"
+        return 0
+    fi
+    [[ "$create" == create && "$(id -u)" == 0 ]] || return 0
+    id "$osuser" >/dev/null 2>&1 || return 0
+    runuser -u "$osuser" -- test -x "$KHLANG_HOME" && return 0
+    [[ -e "$SVC_ROOT" ]] &&
+        die "$SVC_ROOT exists but OS user $osuser cannot traverse $KHLANG_HOME; move it away or use another KHLANG_HOME"
+    home="$(getent passwd "$osuser" | cut -d: -f6)"
+    [[ "$home" == /var/lib/* ]] || home="/var/lib/$osuser"
+    alt="$home/khlang-$(printf '%s' "$KHLANG_HOME" | sha256sum | cut -c1-12)"
+    mkdir -p "$alt"
+    chown "$osuser:$(id -gn "$osuser")" "$alt"
+    runuser -u "$osuser" -- test -x "$alt" || die "OS user $osuser cannot reach $alt either"
+    info "OS user $osuser cannot traverse $KHLANG_HOME: keeping $dir in $alt (symlinked)"
+    ln -sfn "$alt" "$SVC_ROOT"
+    ln -sfn "$alt/$logname.log" "$LOG_DIR/$logname.log"
+    SVC_ROOT="$alt"
+    SVC_LOG="$alt/$logname.log"
 }
 
 # wait_until TIMEOUT_S PID CHECK...: poll CHECK every 0.25 s until it

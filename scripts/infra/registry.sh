@@ -4,11 +4,12 @@
 # io.apicurio:apicurio-registry-app:<version>:tar.gz:all. Binds 127.0.0.1 only.
 #
 #   scripts/infra/registry.sh [start]   start (or reuse), wait until the ccompat API answers
-#   scripts/infra/registry.sh stop      SIGTERM + wait
+#   scripts/infra/registry.sh stop      SIGTERM + wait (exit 4: port served by a registry not ours)
 #   scripts/infra/registry.sh restart   stop + start
 #   scripts/infra/registry.sh status    one line; exit 0 if up, 3 if down
 #   scripts/infra/registry.sh fetch     only download + unpack into the cache
 #   scripts/infra/registry.sh url       print the Confluent-compatible base URL
+#   scripts/infra/registry.sh check     verify the Confluent semantics (throwaway subject)
 #
 # Clients use the Confluent-compatible base URL
 #   http://127.0.0.1:8081/apis/ccompat/v7
@@ -84,7 +85,11 @@ registry_fetch_locked() {
     rm -rf "$dl" "$REG_DIST/app"
     mkdir -p "$dl"
     for type in tar.gz zip; do
-        if mvn_fetch "$FETCH_LOG" "$MVN_DEP_PLUGIN:copy" \
+        # maven-dependency-plugin 2.8, not 3.x: 3.x insists on reading the
+        # artifact's parent POM (io.apicurio:apicurio-registry), which Maven
+        # Central here does not serve for every version (3.0.9 lacks it);
+        # 2.8 copies the archive without it.
+        if mvn_fetch "$FETCH_LOG" org.apache.maven.plugins:maven-dependency-plugin:2.8:copy \
             "-Dartifact=io.apicurio:apicurio-registry-app:$APICURIO_VERSION:$type:all" \
             -DoutputDirectory="$dl"; then
             ok="$type"
@@ -221,7 +226,7 @@ cmd_stop() {
         rm -f "$PID_FILE"
         if port_open "$REG_PORT"; then
             info "not stopped: port $REG_PORT is served by $(port_owner "$REG_PORT"), not started from $KHLANG_HOME"
-            return 1
+            return 4
         fi
         info "not running"
         return 0
@@ -230,6 +235,47 @@ cmd_stop() {
     stop_pid "$pid" 60 || die "pid $pid would not stop" "$REG_LOG"
     rm -f "$PID_FILE"
     info "stopped"
+}
+
+# Check the Confluent semantics the platform relies on, against a throwaway
+# subject that is deleted afterwards. Prints one line per check.
+cmd_check() {
+    local subj="khlang-selfcheck-$$-$RANDOM" failed=0 out
+    local ct='Content-Type: application/vnd.schemaregistry.v1+json'
+    local v1='{"schema":"{\"type\":\"record\",\"name\":\"T\",\"fields\":[{\"name\":\"a\",\"type\":\"string\"}]}"}'
+    local v2_ok='{"schema":"{\"type\":\"record\",\"name\":\"T\",\"fields\":[{\"name\":\"a\",\"type\":\"string\"},{\"name\":\"b\",\"type\":\"int\",\"default\":0}]}"}'
+    local v2_bad='{"schema":"{\"type\":\"record\",\"name\":\"T\",\"fields\":[{\"name\":\"a\",\"type\":\"string\"},{\"name\":\"c\",\"type\":\"int\"}]}"}'
+    # expect NAME METHOD PATH BODY EXPECTED_CODE EXPECTED_BODY_REGEX
+    expect() {
+        local code body
+        body="$(curl -s --max-time 10 -w '\n%{http_code}' -X "$2" -H "$ct" ${4:+-d "$4"} "$BASE_URL$3")" || body=$'\n000'
+        code="${body##*$'\n'}"
+        body="${body%$'\n'*}"
+        if [[ "$code" == "$5" && "$body" =~ $6 ]]; then
+            printf 'ok    %-58s HTTP %s %s\n' "$1" "$code" "$body"
+        else
+            printf 'FAIL  %-58s HTTP %s %s (wanted %s /%s/)\n' "$1" "$code" "$body" "$5" "$6"
+            failed=1
+        fi
+    }
+    expect "list subjects" GET /subjects "" 200 '^\['
+    expect "register v1" POST "/subjects/$subj/versions" "$v1" 200 '"id":[0-9]+'
+    expect "set BACKWARD_TRANSITIVE" PUT "/config/$subj" '{"compatibility":"BACKWARD_TRANSITIVE"}' 200 'BACKWARD_TRANSITIVE'
+    expect "read subject config" GET "/config/$subj" "" 200 'BACKWARD_TRANSITIVE'
+    expect "compat check: new required field -> false" POST "/compatibility/subjects/$subj/versions/latest" "$v2_bad" 200 '"is_compatible":false'
+    expect "compat check: new field with default -> true" POST "/compatibility/subjects/$subj/versions/latest" "$v2_ok" 200 '"is_compatible":true'
+    expect "register incompatible -> 409" POST "/subjects/$subj/versions" "$v2_bad" 409 '"error_code":409'
+    expect "register compatible v2" POST "/subjects/$subj/versions" "$v2_ok" 200 '"id":[0-9]+'
+    expect "re-register v2 is idempotent" POST "/subjects/$subj/versions" "$v2_ok" 200 '"id":[0-9]+'
+    expect "versions" GET "/subjects/$subj/versions" "" 200 '^\[1,2\]$'
+    expect "latest" GET "/subjects/$subj/versions/latest" "" 200 '"version":2'
+    expect "lookup schema under subject" POST "/subjects/$subj" "$v1" 200 '"version":1'
+    expect "unknown subject -> 404/40401" GET "/subjects/$subj-nope/versions" "" 404 '40401'
+    expect "soft delete subject" DELETE "/subjects/$subj" "" 200 '^\[1,2\]$'
+    expect "hard delete subject" DELETE "/subjects/$subj?permanent=true" "" 200 '^\[1,2\]$'
+    out="$(curl -s --max-time 5 "$BASE_URL/config")"
+    printf 'info  global compatibility: %s\n' "$out"
+    ((failed == 0)) || die "Confluent-compatibility self-check failed at $BASE_URL" "$REG_LOG"
 }
 
 khl_init
@@ -246,5 +292,6 @@ case "${1:-start}" in
         registry_fetch
         ;;
     url) echo "$BASE_URL" ;;
-    *) bad_subcommand registry.sh "start|stop|restart|status|fetch|url" ;;
+    check) cmd_check ;;
+    *) bad_subcommand registry.sh "start|stop|restart|status|fetch|url|check" ;;
 esac

@@ -43,6 +43,16 @@ pub mod headers {
     pub const REPLAYED_FROM: &str = "khlang.replayed_from";
 }
 
+/// The headers `dlq inspect` shows as its `failed` and `source` lines.
+const SUMMARIZED: [&str; 6] = [
+    headers::REASON,
+    headers::ERROR_KIND,
+    headers::FAILED_AT,
+    headers::SOURCE_TOPIC,
+    headers::SOURCE_PARTITION,
+    headers::SOURCE_OFFSET,
+];
+
 /// How many bytes of a value the preview shows.
 const PREVIEW_BYTES: usize = 48;
 
@@ -308,7 +318,8 @@ pub async fn inspect(
                 .unwrap_or_else(|| "?".into())
         };
         println!("  key      {}", r.key.as_deref().unwrap_or("(none)"));
-        if r.headers.contains_key(headers::REASON) {
+        let summarized = r.headers.contains_key(headers::REASON);
+        if summarized {
             println!(
                 "  failed   {} error at {}: {}",
                 header(headers::ERROR_KIND),
@@ -322,7 +333,11 @@ pub async fn inspect(
                 header(headers::SOURCE_OFFSET)
             );
         }
-        for (k, v) in &r.headers {
+        for (k, v) in r
+            .headers
+            .iter()
+            .filter(|(k, _)| !(summarized && SUMMARIZED.contains(&k.as_str())))
+        {
             println!("  header   {k} = {}", v.as_deref().unwrap_or("(null)"));
         }
         let id = r

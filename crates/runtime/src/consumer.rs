@@ -130,10 +130,10 @@ impl RuntimeContext {
     /// most `drain_timeout`.
     pub(crate) fn drain(&self) {
         let (done_tx, done_rx) = sync_channel(1);
-        let queued = self.handle.block_on(tokio::time::timeout(
-            self.drain_timeout,
-            self.queue.send(Item::Barrier(done_tx)),
-        ));
+        // The timeout future needs the runtime's timer: build it inside block_on.
+        let queued = self.handle.block_on(async {
+            tokio::time::timeout(self.drain_timeout, self.queue.send(Item::Barrier(done_tx))).await
+        });
         if !matches!(queued, Ok(Ok(()))) {
             tracing::warn!("drain skipped: applier queue unavailable");
             return;

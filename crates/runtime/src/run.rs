@@ -108,11 +108,14 @@ pub async fn run<P: Processor>(
         cancel: cancel.clone(),
     };
     let applier_task = tokio::spawn(applier.run(queue_rx));
+    // The relay stops only after the applier has committed its last batch,
+    // so that it drains everything the applier wrote.
+    let relay_stop = CancellationToken::new();
     let relay = Relay {
         pool,
         config: config.clone(),
         metrics: metrics.clone(),
-        cancel: cancel.clone(),
+        cancel: relay_stop.clone(),
         health: health.clone(),
     };
     let relay_task = tokio::spawn(relay.run());
@@ -132,6 +135,7 @@ pub async fn run<P: Processor>(
     if let Err(error) = applier_task.await {
         tracing::error!(%error, "applier ended abnormally");
     }
+    relay_stop.cancel();
     match tokio::time::timeout(config.drain_timeout, relay_task).await {
         Ok(Ok(())) => tracing::info!("outbox drained"),
         Ok(Err(error)) => tracing::error!(%error, "relay ended abnormally"),

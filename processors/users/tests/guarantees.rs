@@ -123,7 +123,7 @@ const ROLES: [&str; 6] = [
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_at_random_moments_changes_nothing_about_the_result() {
-    const USERS: usize = 4000;
+    const USERS: usize = 7000;
     const RACES: usize = 150;
     let env = TestEnv::new(6).await;
     let seed: u64 = rand::random();
@@ -270,7 +270,8 @@ async fn kill_9_at_random_moments_changes_nothing_about_the_result() {
                 }
                 for chunk in batch.chunks(1000) {
                     futures_join(&env, chunk).await;
-                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    // Spread production over the kills.
+                    tokio::time::sleep(Duration::from_millis(300)).await;
                 }
                 round += 1;
             }

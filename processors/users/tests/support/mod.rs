@@ -35,7 +35,8 @@ pub struct TestEnv {
     pub codec: Codec,
     pub producer: FutureProducer,
     pub partitions: i32,
-    pub log: PathBuf,
+    pub log_dir: PathBuf,
+    pub starts: std::sync::atomic::AtomicUsize,
 }
 
 impl TestEnv {
@@ -61,7 +62,8 @@ impl TestEnv {
         let log_dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("logs");
         std::fs::create_dir_all(&log_dir).unwrap();
         Self {
-            log: log_dir.join(format!("khlang-users-{ns}.log")),
+            log_dir,
+            starts: std::sync::atomic::AtomicUsize::new(0),
             redis_prefix: format!("{ns}:"),
             service: format!("users-{suffix}"),
             infra,
@@ -78,12 +80,22 @@ impl TestEnv {
         }
     }
 
-    /// Starts the real processor binary against this environment.
+    /// The log file of the `n`th start (0-based).
+    pub fn log(&self, n: usize) -> PathBuf {
+        self.log_dir
+            .join(format!("khlang-users-{}-{n}.log", self.ns))
+    }
+
+    /// Starts the real processor binary against this environment; each
+    /// start logs to its own file (see [`TestEnv::log`]).
     pub fn start(&self) -> Child {
+        let n = self
+            .starts
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let log = OpenOptions::new()
             .create(true)
             .append(true)
-            .open(&self.log)
+            .open(self.log(n))
             .unwrap();
         Command::new(env!("CARGO_BIN_EXE_khlang-users"))
             .env("KHLANG_KAFKA_BROKERS", &self.infra.brokers)

@@ -13,8 +13,8 @@ scripts/infra/up.sh
 source "$home/env"
 
 echo "== building khlang"
-cargo build --workspace --bins --release
-bin=$root/target/release
+cargo build --workspace --bins
+bin=$root/target/debug
 
 echo "== topics and schemas"
 "$bin/khlangctl" topics apply --yes

@@ -117,7 +117,6 @@ impl Infra {
     ///
     /// # Panics
     /// When the client cannot be created.
-    #[must_use]
     pub fn producer(&self) -> FutureProducer {
         ClientConfig::new()
             .set("bootstrap.servers", &self.brokers)

@@ -121,7 +121,7 @@ impl Config {
     ///
     /// # Errors
     /// A message naming the bad or unknown key.
-    pub fn load() -> Result<Self, figment::Error> {
+    pub fn load() -> Result<Self, Box<figment::Error>> {
         let mut figment = Figment::from(Serialized::defaults(Config::default()));
         if let Ok(path) = std::env::var("KHLANG_CONFIG") {
             figment = figment.merge(Toml::file(path));
@@ -140,6 +140,7 @@ impl Config {
         figment
             .merge(Env::prefixed("KHLANG__").split("__").lowercase(true))
             .extract()
+            .map_err(Box::new)
     }
 }
 

@@ -370,7 +370,8 @@ mod tests {
 
     #[test]
     fn each_broken_rule_has_its_reason_code() {
-        let cases: [(fn(&mut RegisterUser), &str); 6] = [
+        type Breaks = fn(&mut RegisterUser);
+        let cases: [(Breaks, &str); 6] = [
             (|r| r.email = "not-an-email".into(), reasons::INVALID_EMAIL),
             (|r| r.email = "a@b@c.th".into(), reasons::INVALID_EMAIL),
             (

@@ -38,11 +38,12 @@ async fn every_command_ends_in_one_outcome_and_the_redis_copy_follows() {
         rename(&alice, "too late"),
         rename(&bob, "nobody"),
     ];
+    // One partition, so that the order across the two users is the order sent.
     for c in &commands {
-        env.send(c, None).await;
+        env.send(c, Some(0)).await;
     }
     // The same command delivered twice must not get a second outcome.
-    env.send(&commands[4], None).await;
+    env.send(&commands[4], Some(0)).await;
     env.wait_for_outcomes(commands.len() as i64, WAIT).await;
 
     let expected: [(&str, Option<&str>); 10] = [

@@ -63,6 +63,7 @@ async fn commands_round_trip_through_the_confluent_wire_format() {
         display_name: "สมศรี มีสุข".into(),
         password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
         role: "warehouse_staff".into(),
+        scopes: None,
     });
     let bytes = codec
         .encode(topic, USER_COMMAND_SUBJECT, &command)

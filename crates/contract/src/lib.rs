@@ -5,12 +5,14 @@
 //! (envelope, commands, events, outcomes), the roles, and the typed names of
 //! topics and schema subjects declared in `topics.yaml`.
 
+pub mod access;
 pub mod envelope;
 pub mod outcome;
 pub mod role;
 pub mod topics;
 pub mod users;
 
+pub use access::AccessRecord;
 pub use envelope::{Actor, ActorKind, Envelope};
 pub use outcome::{CommandOutcome, OutcomeStatus};
 pub use role::Role;

@@ -69,12 +69,16 @@ pub const USERS_COMMANDS_DLQ: TopicName = TopicName("khlang.users.commands.dlq")
 /// The outcome of every command, keyed by command id.
 pub const COMMAND_OUTCOMES: TopicName = TopicName("khlang.commands.outcomes");
 
+/// Every request the ingress answered, keyed by actor id (or client address).
+pub const ACCESS_LOG: TopicName = TopicName("khlang.access.log");
+
 /// Every topic, for checks against `topics.yaml`.
-pub const ALL_TOPICS: [TopicName; 4] = [
+pub const ALL_TOPICS: [TopicName; 5] = [
     USERS_COMMANDS,
     USERS_EVENTS,
     USERS_COMMANDS_DLQ,
     COMMAND_OUTCOMES,
+    ACCESS_LOG,
 ];
 
 /// Value subject of [`USERS_COMMANDS`].
@@ -96,9 +100,17 @@ pub const COMMAND_OUTCOME_SUBJECT: Subject = Subject {
     schema: include_str!("../../../schemas/commands/command-outcome.avsc"),
 };
 
+/// Value subject of [`ACCESS_LOG`].
+pub const ACCESS_RECORD_SUBJECT: Subject = Subject {
+    name: "khlang.access.log-value",
+    schema_path: "access/access-record.avsc",
+    schema: include_str!("../../../schemas/access/access-record.avsc"),
+};
+
 /// Every subject, for checks against `topics.yaml` and `schemas/`.
-pub const ALL_SUBJECTS: [Subject; 3] = [
+pub const ALL_SUBJECTS: [Subject; 4] = [
     USER_COMMAND_SUBJECT,
     USER_EVENT_SUBJECT,
     COMMAND_OUTCOME_SUBJECT,
+    ACCESS_RECORD_SUBJECT,
 ];

@@ -34,6 +34,10 @@ pub struct RegisterUser {
     pub password_hash: String,
     /// Role name (see [`crate::Role`]).
     pub role: String,
+    /// Scopes granted to a service or device account; `None` for people,
+    /// whose role decides what they may do.
+    #[serde(default)]
+    pub scopes: Option<Vec<String>>,
 }
 
 /// Change some of a user's details.

@@ -176,6 +176,7 @@ impl UsersProcessor {
             role: r.role.clone(),
             active: true,
             version: 1,
+            scopes: r.scopes.clone().unwrap_or_default(),
         };
         // ON CONFLICT DO NOTHING waits for a concurrent insert of the same
         // email on another partition to commit, so exactly one wins.
@@ -360,6 +361,7 @@ mod tests {
             display_name: "สมชาย ใจดี".into(),
             password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
             role: "warehouse_staff".into(),
+            scopes: None,
         }
     }
 

@@ -22,6 +22,8 @@ pub struct User {
     pub active: bool,
     /// Incremented by every change.
     pub version: i64,
+    /// Scopes granted to a service or device account (empty for people).
+    pub scopes: Vec<String>,
 }
 
 impl User {
@@ -35,6 +37,7 @@ impl User {
             role: row.try_get(5)?,
             active: row.try_get(6)?,
             version: row.try_get(7)?,
+            scopes: row.try_get(8)?,
         })
     }
 }
@@ -87,6 +90,7 @@ impl UserStore {
             .bind(&user.display_name)
             .bind(&user.password_hash)
             .bind(&user.role)
+            .bind(&user.scopes)
             .execute(conn)
             .await?;
         Ok(done.rows_affected() == 1)

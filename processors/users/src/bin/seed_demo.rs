@@ -92,6 +92,7 @@ async fn main() -> anyhow::Result<()> {
             display_name: name.to_owned(),
             password_hash: hash(&password)?,
             role: role.to_owned(),
+            scopes: None,
         });
         let payload = codec
             .encode(USERS_COMMANDS, USER_COMMAND_SUBJECT, &command)

@@ -1,2 +1,2 @@
-SELECT user_id, email, username, display_name, password_hash, role, active, version
+SELECT user_id, email, username, display_name, password_hash, role, active, version, scopes
 FROM users.users WHERE user_id = $1

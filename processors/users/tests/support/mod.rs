@@ -209,6 +209,7 @@ pub fn register(user_id: &str, email: &str, username: &str, role: &str) -> UserC
         display_name: format!("ผู้ใช้ {username}"),
         password_hash: HASH.into(),
         role: role.into(),
+        scopes: None,
     });
     c
 }

@@ -1,0 +1,303 @@
+//! The khlang ingress: the authenticated REST front door.
+//!
+//! It authenticates (EdDSA access tokens, rotating refresh tokens),
+//! authorises (roles and scopes), validates, and turns each write into an
+//! Avro command on Kafka, answering `202 Accepted` once Kafka has
+//! acknowledged it. Reads come from the state the processors materialise.
+//! It never writes domain state itself; its own tables hold sessions,
+//! idempotency keys and which commands it published for whom. Every request
+//! leaves an access record on `khlang.access.log`.
+
+pub mod auth;
+pub mod bus;
+pub mod config;
+pub mod error;
+pub mod extract;
+pub mod idempotency;
+pub mod metrics;
+pub mod middleware;
+pub mod openapi;
+pub mod routes;
+pub mod scopes;
+pub mod state;
+
+mod bootstrap;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::Context as _;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, HeaderValue, Method};
+use axum::response::IntoResponse as _;
+use axum::routing::{get, patch, post};
+use axum::Router;
+use khlang_codec::{compose_subject, Codec};
+use khlang_contract::topics::{
+    ACCESS_LOG, ACCESS_RECORD_SUBJECT, USERS_COMMANDS, USER_COMMAND_SUBJECT,
+};
+use khlang_telemetry::Health;
+use sqlx::postgres::PgPoolOptions;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+
+pub use config::Config;
+
+use crate::auth::{KeySet, Sessions, Throttle, Tokens};
+use crate::bus::Bus;
+use crate::error::{ApiError, Code};
+use crate::metrics::Metrics;
+use crate::state::{AppState, Topics};
+
+/// Builds the router over `state`.
+pub fn router(state: AppState) -> Router {
+    let idempotent = axum::middleware::from_fn_with_state(state.clone(), idempotency::idempotent);
+    let writes = Router::new()
+        .route("/v1/users", post(routes::users::create))
+        .route("/v1/users/{id}", patch(routes::users::update))
+        .route("/v1/users/{id}/role", post(routes::users::change_role))
+        .route("/v1/users/{id}/deactivate", post(routes::users::deactivate))
+        .route(
+            "/v1/service-accounts",
+            post(routes::users::create_service_account),
+        )
+        .route_layer(idempotent);
+    let cors = cors(&state.config.http.cors_origins);
+    Router::new()
+        .route("/v1/auth/login", post(routes::auth::login))
+        .route("/v1/auth/refresh", post(routes::auth::refresh))
+        .route("/v1/auth/logout", post(routes::auth::logout))
+        .route("/.well-known/jwks.json", get(routes::auth::jwks))
+        .route("/v1/me", get(routes::users::me))
+        .route("/v1/users", get(routes::users::list))
+        .route("/v1/users/{id}", get(routes::users::get))
+        .route("/v1/commands/{id}", get(routes::commands::get_command))
+        .route("/openapi.json", get(routes::docs::openapi))
+        .route("/docs", get(routes::docs::page))
+        .merge(writes)
+        .fallback(|| async { ApiError::new(Code::NotFound, "no such route").into_response() })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                Code::MethodNotAllowed,
+                "this route does not take that method",
+            )
+            .into_response()
+        })
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::authenticate,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::timeout,
+        ))
+        .layer(DefaultBodyLimit::max(state.config.http.body_limit_bytes))
+        .layer(axum::middleware::from_fn(middleware::security_headers))
+        .layer(cors)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::observe,
+        ))
+        .with_state(state)
+}
+
+fn cors(origins: &[String]) -> CorsLayer {
+    let origins: Vec<HeaderValue> = origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o).ok())
+        .collect();
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins))
+        .allow_methods([Method::GET, Method::POST, Method::PATCH])
+        .allow_headers([
+            axum::http::header::AUTHORIZATION,
+            axum::http::header::CONTENT_TYPE,
+            idempotency::IDEMPOTENCY_KEY,
+            middleware::CORRELATION_HEADER,
+        ])
+        .expose_headers([
+            axum::http::header::LOCATION,
+            axum::http::header::RETRY_AFTER,
+            middleware::CORRELATION_HEADER,
+            HeaderName::from_static("idempotent-replayed"),
+        ])
+        .max_age(Duration::from_secs(600))
+}
+
+/// A running ingress.
+#[derive(Debug)]
+pub struct Running {
+    /// Where the API listens.
+    pub addr: SocketAddr,
+    /// Where `/metrics` and `/health/*` listen.
+    pub telemetry_addr: SocketAddr,
+    /// Resolves when the server has stopped (after `cancel`).
+    pub task: JoinHandle<anyhow::Result<()>>,
+}
+
+/// Starts the ingress with `config` (and `keys`, or the ones in
+/// `auth.keys_dir`), until `cancel` fires.
+///
+/// # Errors
+/// When a dependency cannot be reached or the configuration is unusable;
+/// the message names what to fix.
+pub async fn start(
+    config: Config,
+    keys: Option<KeySet>,
+    cancel: CancellationToken,
+) -> anyhow::Result<Running> {
+    if config.database.url.expose().is_empty() {
+        anyhow::bail!("database.url is not set: set KHLANG_DATABASE_URL or KHLANG__DATABASE__URL");
+    }
+    if config.redis.url.expose().is_empty() {
+        anyhow::bail!("redis.url is not set: set KHLANG_REDIS_URL or KHLANG__REDIS__URL");
+    }
+    let keys = match (keys, &config.auth.keys_dir) {
+        (Some(keys), _) => keys,
+        (None, Some(dir)) => KeySet::load_dir(dir).context("auth.keys_dir")?,
+        (None, None) => {
+            tracing::warn!(
+                "auth.keys_dir is not set: signing with a key that dies with this process"
+            );
+            KeySet::ephemeral()
+        }
+    };
+    // Bound first: a second instance on the same port stops here, before
+    // it publishes anything.
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {} (listen)", config.listen))?;
+    let addr = listener.local_addr()?;
+    let pool = PgPoolOptions::new()
+        .max_connections(config.database.max_connections)
+        .acquire_timeout(Duration::from_secs(3))
+        .connect(config.database.url.expose())
+        .await
+        .context("cannot connect to PostgreSQL (database.url)")?;
+    // The read models the ingress serves belong to the processors; their
+    // migrations are idempotent, so the ingress can start first.
+    khlang_runtime::migrate(&pool)
+        .await
+        .context("runtime migrations failed")?;
+    khlang_users::UserStore::migrate(&pool)
+        .await
+        .context("users migrations failed")?;
+    migrate(&pool).await.context("ingress migrations failed")?;
+
+    let redis = redis::Client::open(config.redis.url.expose()).context("redis.url")?;
+    let redis = redis::aio::ConnectionManager::new(redis)
+        .await
+        .context("cannot connect to Redis (redis.url)")?;
+
+    let ns = config.topic_namespace.as_str();
+    let topics = Topics {
+        users_commands: USERS_COMMANDS.namespaced(ns),
+    };
+    let access_topic = ACCESS_LOG.namespaced(ns);
+    let codec = Codec::new(&config.registry.url).context("registry.url")?;
+    for (topic, subject) in [
+        (topics.users_commands, USER_COMMAND_SUBJECT),
+        (access_topic, ACCESS_RECORD_SUBJECT),
+    ] {
+        let name = topic.value_subject();
+        codec
+            .registry()
+            .register(&name, &compose_subject(subject)?)
+            .await
+            .with_context(|| format!("registering {name} with the schema registry"))?;
+    }
+
+    let mut registry = prometheus_client::registry::Registry::default();
+    let metrics = Metrics::register(&mut registry);
+    let bus = Bus::new(
+        &config.kafka,
+        codec,
+        metrics.clone(),
+        access_topic,
+        ACCESS_RECORD_SUBJECT,
+    )
+    .context("kafka producer")?;
+    let keys = Arc::new(keys);
+    let tokens = Tokens::new(
+        keys,
+        &config.auth.issuer,
+        &config.auth.audience,
+        config.auth.access_ttl_secs,
+    );
+    let sessions = Sessions::new(
+        pool.clone(),
+        redis.clone(),
+        &config.redis.prefix,
+        config.auth.refresh_ttl_secs,
+        config.auth.access_ttl_secs,
+    );
+    let throttle = Throttle::new(redis, &config.redis.prefix, &config.auth);
+    tokio::task::spawn_blocking(auth::password::warm_up)
+        .await
+        .context("warming up the password hasher")?;
+    let config = Arc::new(config);
+    let state = AppState {
+        config: config.clone(),
+        pool,
+        tokens,
+        sessions,
+        throttle,
+        bus: bus.clone(),
+        metrics,
+        topics,
+    };
+    bootstrap::first_admin(&state)
+        .await
+        .context("bootstrap_admin")?;
+
+    let health = Health::default();
+    let (telemetry_addr, _telemetry) = khlang_telemetry::serve(
+        config.telemetry_listen,
+        Arc::new(Mutex::new(registry)),
+        health.clone(),
+    )
+    .await
+    .with_context(|| {
+        format!(
+            "cannot listen on {} (telemetry_listen)",
+            config.telemetry_listen
+        )
+    })?;
+    tokio::spawn(idempotency::prune(
+        state.clone(),
+        Duration::from_secs(25 * 3600),
+        Duration::from_secs(600),
+    ));
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    health.set_ready(true);
+    tracing::info!(%addr, %telemetry_addr, "ingress listening");
+    let task = tokio::spawn(async move {
+        let stop = cancel.clone();
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move { stop.cancelled().await })
+            .await
+            .context("http server")?;
+        health.set_ready(false);
+        bus.flush(Duration::from_secs(5));
+        tracing::info!("ingress stopped");
+        Ok(())
+    });
+    Ok(Running {
+        addr,
+        telemetry_addr,
+        task,
+    })
+}
+
+/// Applies the ingress's migrations (schema `ingress`).
+///
+/// # Errors
+/// When a migration fails.
+pub async fn migrate(pool: &sqlx::PgPool) -> Result<(), sqlx::migrate::MigrateError> {
+    let mut migrator = sqlx::migrate!("./migrations");
+    migrator.set_ignore_missing(true);
+    migrator.run(pool).await
+}

@@ -1,0 +1,16 @@
+//! `khlang-ingress`: see the crate docs and `docs/ingress.md`.
+
+use anyhow::Context as _;
+use khlang_ingress::Config;
+use tokio_util::sync::CancellationToken;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    khlang_telemetry::init_logging("khlang-ingress");
+    let config = Config::load().context("invalid configuration")?;
+    let cancel = CancellationToken::new();
+    let running = khlang_ingress::start(config, None, cancel.clone()).await?;
+    khlang_runtime::shutdown_signal(cancel).await;
+    running.task.await.context("ingress task")??;
+    Ok(())
+}

@@ -1,0 +1,6 @@
+//! The handlers, one module per family.
+
+pub mod auth;
+pub mod commands;
+pub mod docs;
+pub mod users;

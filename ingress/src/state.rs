@@ -1,0 +1,39 @@
+//! What every handler shares.
+
+use std::sync::Arc;
+
+use khlang_contract::TopicName;
+use sqlx::PgPool;
+
+use crate::auth::{Sessions, Throttle, Tokens};
+use crate::bus::Bus;
+use crate::config::Config;
+use crate::metrics::Metrics;
+
+/// Topic names after the namespace is applied.
+#[derive(Debug, Clone, Copy)]
+pub struct Topics {
+    /// Users commands.
+    pub users_commands: TopicName,
+}
+
+/// The state of the ingress, cheap to clone.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// Configuration.
+    pub config: Arc<Config>,
+    /// PostgreSQL: the ingress's own tables and the read models.
+    pub pool: PgPool,
+    /// Access tokens.
+    pub tokens: Tokens,
+    /// Sessions and refresh tokens.
+    pub sessions: Sessions,
+    /// Login throttling.
+    pub throttle: Throttle,
+    /// Kafka.
+    pub bus: Bus,
+    /// Metrics.
+    pub metrics: Metrics,
+    /// Topics.
+    pub topics: Topics,
+}

@@ -5,6 +5,13 @@
 //! Redis key prefix. The endpoints come from the environment written by
 //! `scripts/infra/up.sh` (`.khlang/env`); when they are missing the test
 //! fails and says how to start the infrastructure, instead of passing.
+//!
+//! Tests that must stop or crash Kafka use their own broker instead of the
+//! shared one: [`KafkaNode`].
+
+mod kafka_node;
+
+pub use kafka_node::KafkaNode;
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};

@@ -8,13 +8,29 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 const EXIT_CODES: &str = "Exit codes:
-  0  success (and, for `topics plan --check`, the cluster matches the file)
-  1  error (bad input, unreachable cluster or registry, failed operation)
+  0  success (and, for `topics plan --check`, the cluster matches the file;
+     for `users create-admin`, the users processor accepted the account)
+  1  error (bad input, unreachable cluster, registry or database, failed operation),
+     or `users create-admin`: the users processor rejected the account
   2  `topics plan --check`: the cluster differs from the file
-  3  refused: guarded topic changes without their flag, or an incompatible or invalid schema
+  3  refused: guarded topic changes without their flag, or an incompatible or invalid schema;
+     `users create-admin`: no outcome within --wait-secs (the command stays queued)
 ";
 
-/// khlangctl: manage khlang's topics, schemas, consumer lag and dead letters.
+const CREATE_ADMIN_HELP: &str = "The password is read from a file (a trailing newline is dropped) and must have at least 12 characters; \
+only its argon2id hash (m=19456 KiB, t=2, p=1) leaves this machine, in a RegisterUser command with role admin \
+sent to khlang.users.commands. khlangctl then waits for the users processor's outcome in PostgreSQL \
+(khlang_runtime.command_outcomes) and prints `accepted user_id=<id>` (exit 0) or `rejected reason=<code>` (exit 1); \
+without an outcome within --wait-secs it exits 3.
+
+Example:
+  umask 077; printf '%s' \"$ADMIN_PASSWORD\" > /tmp/admin.pw
+  khlangctl users create-admin --email ops@example.com --password-file /tmp/admin.pw
+  rm /tmp/admin.pw
+";
+
+/// khlangctl: manage khlang's topics, schemas, consumer lag, dead letters and
+/// the first admin account.
 #[derive(Debug, Parser)]
 #[command(name = "khlangctl", version, after_help = EXIT_CODES)]
 pub struct Cli {
@@ -59,6 +75,9 @@ pub enum Command {
     /// Inspect and replay dead-lettered records.
     #[command(subcommand)]
     Dlq(DlqCommand),
+    /// Accounts: create the first admin through the users processor.
+    #[command(subcommand)]
+    Users(UsersCommand),
 }
 
 /// `topics …`
@@ -140,4 +159,48 @@ pub enum DlqCommand {
         #[arg(long, value_name = "FILE")]
         value_json: Option<PathBuf>,
     },
+}
+
+/// `users …`
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// Register an admin account (RegisterUser with role admin) and wait
+    /// for the users processor to accept or reject it.
+    #[command(after_help = CREATE_ADMIN_HELP)]
+    CreateAdmin(CreateAdminArgs),
+}
+
+/// `users create-admin`
+#[derive(Debug, Args)]
+pub struct CreateAdminArgs {
+    /// Email of the account (unique, case-insensitively).
+    #[arg(long)]
+    pub email: String,
+    /// File holding the password (at least 12 characters; one trailing
+    /// newline is ignored). Keep it readable only by you.
+    #[arg(long, value_name = "FILE")]
+    pub password_file: PathBuf,
+    /// Username (3–32 of a-z 0-9 . _ -; default: the part of the email
+    /// before `@`, lowercased).
+    #[arg(long)]
+    pub username: Option<String>,
+    /// Name to show (default: the username).
+    #[arg(long)]
+    pub display_name: Option<String>,
+    /// How long to wait for the users processor's outcome.
+    #[arg(long, default_value_t = 30, value_name = "SECS")]
+    pub wait_secs: u64,
+    /// PostgreSQL URL of the users processor's database, where outcomes are
+    /// recorded.
+    #[arg(long, env = "KHLANG_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// Prefix of the topic names, as the users processor's
+    /// KHLANG__TOPIC_NAMESPACE (empty in production).
+    #[arg(
+        long,
+        env = "KHLANG__TOPIC_NAMESPACE",
+        default_value = "",
+        hide_default_value = true
+    )]
+    pub topic_namespace: String,
 }

@@ -3,9 +3,10 @@
 //! It treats `topics.yaml` and `schemas/` as the source of truth: `topics`
 //! diffs and applies topic definitions through `khlang-topics`, `schemas`
 //! checks and registers value schemas through `khlang-codec`, `lag` reads
-//! consumer group offsets, and `dlq` inspects and replays what the stream
-//! runtime dead-lettered. Every failure is one line on stderr and a non-zero
-//! exit code (see `khlangctl --help`).
+//! consumer group offsets, `dlq` inspects and replays what the stream
+//! runtime dead-lettered, and `users create-admin` registers an admin
+//! account through the users processor. Every failure is one line on stderr
+//! and a non-zero exit code (see `khlangctl --help`).
 
 mod avro;
 mod cli;
@@ -15,6 +16,7 @@ mod lag;
 mod schemas;
 mod table;
 mod topics;
+mod users;
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -22,7 +24,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use clap::Parser;
 
-use crate::cli::{Cli, Command, DlqCommand, SchemasCommand, TopicsCommand};
+use crate::cli::{Cli, Command, DlqCommand, SchemasCommand, TopicsCommand, UsersCommand};
 
 /// How a command ended when it did not fail outright.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,6 +36,10 @@ pub enum Status {
     /// Guarded changes without their flags, or a schema the registry would
     /// refuse: nothing was changed.
     Refused,
+    /// `users create-admin`: the users processor rejected the command.
+    Rejected,
+    /// `users create-admin`: no outcome in time; the command stays queued.
+    TimedOut,
 }
 
 impl Status {
@@ -41,7 +47,8 @@ impl Status {
         match self {
             Self::Success => ExitCode::SUCCESS,
             Self::Drift => ExitCode::from(2),
-            Self::Refused => ExitCode::from(3),
+            Self::Refused | Self::TimedOut => ExitCode::from(3),
+            Self::Rejected => ExitCode::from(1),
         }
     }
 }
@@ -153,5 +160,6 @@ async fn run(cli: Cli) -> anyhow::Result<Status> {
             offset,
             value_json,
         }) => dlq::replay(&ctx, &topic, partition, offset, value_json.as_deref()).await,
+        Command::Users(UsersCommand::CreateAdmin(args)) => users::create_admin(&ctx, args).await,
     }
 }

@@ -1,0 +1,346 @@
+//! Shared set-up of the ingress's integration tests: an isolated
+//! environment (its own database, topics, Redis prefix), the real
+//! `khlang-users` binary as a child process applying the commands, and the
+//! ingress itself in this process on a free port. Nothing is mocked: Kafka,
+//! the registry, PostgreSQL and Redis are the real ones `make test` starts.
+
+#![allow(dead_code, missing_docs, clippy::unwrap_used, clippy::expect_used)]
+
+use std::fs::OpenOptions;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use ed25519_dalek::SigningKey;
+use khlang_contract::topics::{
+    ACCESS_LOG, COMMAND_OUTCOMES, USERS_COMMANDS, USERS_COMMANDS_DLQ, USERS_EVENTS,
+};
+use khlang_contract::TopicName;
+use khlang_ingress::auth::KeySet;
+use khlang_ingress::config::Secret;
+use khlang_ingress::{Config, Running};
+use khlang_testkit::{eventually, unique_suffix, Infra};
+use reqwest::{Client, Method, Response, StatusCode};
+use serde_json::{json, Value};
+use sqlx::PgPool;
+use tokio_util::sync::CancellationToken;
+
+pub const ADMIN_EMAIL: &str = "root@khlang.test";
+pub const ADMIN_PASSWORD: &str = "correct-horse-battery-staple";
+pub const PASSWORD: &str = "a-long-enough-password";
+
+/// The signing key of the ingress under test, so tests can forge tokens.
+pub struct TestKey {
+    pub kid: String,
+    pub key: SigningKey,
+}
+
+pub struct TestEnv {
+    pub infra: Infra,
+    pub ns: String,
+    pub db_url: String,
+    pub pool: PgPool,
+    pub redis_prefix: String,
+    pub commands: TopicName,
+    pub access: TopicName,
+    pub key: TestKey,
+    pub base: String,
+    pub http: Client,
+    pub running: Running,
+    pub cancel: CancellationToken,
+    users: Option<Child>,
+    pub config: Config,
+}
+
+fn target_dir() -> PathBuf {
+    // CARGO_TARGET_TMPDIR is <target>/tmp
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+pub fn users_binary() -> PathBuf {
+    let path = target_dir().join("debug").join("khlang-users");
+    assert!(
+        path.exists(),
+        "{} is missing: run `cargo build --bins` first (make test does)",
+        path.display()
+    );
+    path
+}
+
+impl TestEnv {
+    /// A fresh environment with the users processor running and the first
+    /// admin registered.
+    pub async fn new() -> Self {
+        Self::with(|_| {}).await
+    }
+
+    /// As [`TestEnv::new`], with changes to the ingress configuration.
+    pub async fn with(change: impl FnOnce(&mut Config)) -> Self {
+        let infra = Infra::from_env();
+        let suffix = unique_suffix();
+        let ns = format!("t{suffix}");
+        let (db_url, pool) = infra.fresh_database().await;
+        let commands = USERS_COMMANDS.namespaced(&ns);
+        let access = ACCESS_LOG.namespaced(&ns);
+        infra
+            .create_topics(&[
+                (commands.as_str(), 3),
+                (USERS_EVENTS.namespaced(&ns).as_str(), 3),
+                (COMMAND_OUTCOMES.namespaced(&ns).as_str(), 3),
+                (USERS_COMMANDS_DLQ.namespaced(&ns).as_str(), 1),
+                (access.as_str(), 1),
+            ])
+            .await;
+        let redis_prefix = format!("{ns}:");
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(&ns);
+        std::fs::create_dir_all(&dir).unwrap();
+        let password_file = dir.join("admin-password");
+        std::fs::write(&password_file, format!("{ADMIN_PASSWORD}\n")).unwrap();
+
+        let mut config = Config::default();
+        config.listen = "127.0.0.1:0".parse().unwrap();
+        config.telemetry_listen = "127.0.0.1:0".parse().unwrap();
+        config.topic_namespace = ns.clone();
+        config.kafka.brokers = infra.brokers.clone();
+        config.registry.url = infra.registry_url.clone();
+        config.database.url = Secret::new(db_url.clone());
+        config.database.max_connections = 10;
+        config.redis.url = Secret::new(infra.redis_url.clone());
+        config.redis.prefix = redis_prefix.clone();
+        config.bootstrap_admin.email = Some(ADMIN_EMAIL.into());
+        config.bootstrap_admin.password_file = Some(password_file);
+        change(&mut config);
+
+        let signing = SigningKey::generate(&mut rand::rngs::OsRng);
+        let kid = format!("test-{suffix}");
+        let keys = KeySet::from_keys(vec![(kid.clone(), signing.clone())]);
+        let cancel = CancellationToken::new();
+        // the ingress first: it applies the migrations and publishes the
+        // bootstrap admin, which the processor then applies
+        let running = khlang_ingress::start(config.clone(), Some(keys), cancel.clone())
+            .await
+            .expect("ingress starts");
+        let users = Some(start_users(&infra, &ns, &db_url, &redis_prefix));
+        let base = format!("http://{}", running.addr);
+        let env = Self {
+            infra,
+            ns,
+            db_url,
+            pool,
+            redis_prefix,
+            commands,
+            access,
+            key: TestKey { kid, key: signing },
+            base,
+            http: Client::new(),
+            running,
+            cancel,
+            users,
+            config,
+        };
+        let pool = env.pool.clone();
+        eventually(
+            "the bootstrap admin is registered",
+            Duration::from_secs(30),
+            || {
+                let pool = pool.clone();
+                async move {
+                    sqlx::query_scalar::<_, bool>(
+                        "SELECT EXISTS (SELECT 1 FROM users.users WHERE email = $1)",
+                    )
+                    .bind(ADMIN_EMAIL)
+                    .fetch_one(&pool)
+                    .await
+                    .ok()
+                    .filter(|exists| *exists)
+                }
+            },
+        )
+        .await;
+        env
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// A request with an optional bearer token and JSON body.
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Response {
+        let mut request = self.http.request(method, self.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        request.send().await.expect("request sent")
+    }
+
+    /// Signs in and returns the whole token response.
+    pub async fn login_response(&self, login: &str, password: &str) -> Response {
+        self.call(
+            Method::POST,
+            "/v1/auth/login",
+            None,
+            Some(json!({ "login": login, "password": password })),
+        )
+        .await
+    }
+
+    /// Signs in; panics unless it works. Returns (access, refresh).
+    pub async fn login(&self, login: &str, password: &str) -> (String, String) {
+        let response = self.login_response(login, password).await;
+        assert_eq!(response.status(), StatusCode::OK, "login as {login}");
+        let body: Value = response.json().await.unwrap();
+        (
+            body["access_token"].as_str().unwrap().to_owned(),
+            body["refresh_token"].as_str().unwrap().to_owned(),
+        )
+    }
+
+    pub async fn admin_token(&self) -> String {
+        self.login(ADMIN_EMAIL, ADMIN_PASSWORD).await.0
+    }
+
+    /// Waits for a command's outcome; returns the status body.
+    pub async fn outcome(&self, token: &str, command_id: &str) -> Value {
+        for _ in 0..20 {
+            let response = self
+                .call(
+                    Method::GET,
+                    &format!("/v1/commands/{command_id}?wait=5"),
+                    Some(token),
+                    None,
+                )
+                .await;
+            assert_eq!(response.status(), StatusCode::OK);
+            let body: Value = response.json().await.unwrap();
+            if body["status"] != "pending" {
+                return body;
+            }
+        }
+        panic!("command {command_id} stayed pending");
+    }
+
+    /// Creates a person through the API and waits until it is accepted.
+    /// Returns the user id.
+    pub async fn create_user(&self, admin: &str, username: &str, role: &str) -> String {
+        let response = self
+            .call(
+                Method::POST,
+                "/v1/users",
+                Some(admin),
+                Some(json!({
+                    "email": format!("{username}@example.co.th"),
+                    "username": username,
+                    "display_name": format!("ทดสอบ {username}"),
+                    "password": PASSWORD,
+                    "role": role,
+                })),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::ACCEPTED);
+        let body: Value = response.json().await.unwrap();
+        let outcome = self
+            .outcome(admin, body["command_id"].as_str().unwrap())
+            .await;
+        assert_eq!(outcome["status"], "accepted", "{outcome}");
+        body["user_id"].as_str().unwrap().to_owned()
+    }
+
+    /// Creates a service or device account; returns (user id, secret).
+    pub async fn create_machine(
+        &self,
+        admin: &str,
+        username: &str,
+        kind: &str,
+        scopes: &[&str],
+    ) -> (String, String) {
+        let response = self
+            .call(
+                Method::POST,
+                "/v1/service-accounts",
+                Some(admin),
+                Some(json!({
+                    "username": username, "display_name": username,
+                    "kind": kind, "scopes": scopes,
+                })),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::ACCEPTED);
+        let body: Value = response.json().await.unwrap();
+        let outcome = self
+            .outcome(admin, body["command_id"].as_str().unwrap())
+            .await;
+        assert_eq!(outcome["status"], "accepted", "{outcome}");
+        (
+            body["user_id"].as_str().unwrap().to_owned(),
+            body["client_secret"].as_str().unwrap().to_owned(),
+        )
+    }
+
+    /// Stops the ingress (graceful) and kills the users processor.
+    pub async fn stop(mut self) {
+        self.cancel.cancel();
+        let _ = (&mut self.running.task).await;
+        if let Some(mut child) = self.users.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for TestEnv {
+    fn drop(&mut self) {
+        self.cancel.cancel();
+        if let Some(mut child) = self.users.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+pub fn start_users(infra: &Infra, ns: &str, db_url: &str, redis_prefix: &str) -> Child {
+    let log_dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("logs");
+    std::fs::create_dir_all(&log_dir).unwrap();
+    let log = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log_dir.join(format!("khlang-users-{ns}.log")))
+        .unwrap();
+    Command::new(users_binary())
+        .env("KHLANG_KAFKA_BROKERS", &infra.brokers)
+        .env("KHLANG_REGISTRY_URL", &infra.registry_url)
+        .env("KHLANG_DATABASE_URL", db_url)
+        .env("KHLANG_REDIS_URL", &infra.redis_url)
+        .env("KHLANG__REDIS__PREFIX", redis_prefix)
+        .env("KHLANG__TOPIC_NAMESPACE", ns)
+        .env("KHLANG__SERVICE", format!("users-{ns}"))
+        .env("KHLANG__TELEMETRY_LISTEN", "127.0.0.1:0")
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::from(log.try_clone().unwrap()))
+        .stderr(Stdio::from(log))
+        .spawn()
+        .expect("start khlang-users")
+}
+
+/// The JSON error body, checked for the one error shape.
+pub async fn error_of(response: Response) -> (StatusCode, Value) {
+    let status = response.status();
+    let body: Value = response.json().await.expect("error body is JSON");
+    assert_eq!(body["status"], status.as_u16(), "{body}");
+    assert!(body["code"].is_string(), "{body}");
+    assert!(body["message"].is_string(), "{body}");
+    assert!(body["fields"].is_array(), "{body}");
+    assert!(body["correlation_id"].is_string(), "{body}");
+    (status, body)
+}

@@ -71,6 +71,56 @@ pub fn parse_json<T: DeserializeOwned + Validate>(bytes: &[u8]) -> Result<T, Api
     Ok(value)
 }
 
+/// A JSON body not parsed yet, so that a handler authorises before it
+/// looks at the body (a caller without the right gets 403, not 422).
+#[derive(Debug)]
+pub struct LaterJson(Result<Bytes, ApiError>);
+
+impl LaterJson {
+    /// Parses and validates the body.
+    ///
+    /// # Errors
+    /// As [`JsonBody`].
+    pub fn parse<T: DeserializeOwned + Validate>(self) -> Result<T, ApiError> {
+        parse_json(&self.0?)
+    }
+}
+
+impl<S: Send + Sync> FromRequest<S> for LaterJson {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self(json_bytes(request, state).await))
+    }
+}
+
+async fn json_bytes<S: Send + Sync>(request: Request, state: &S) -> Result<Bytes, ApiError> {
+    let json = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            let mime = v.split(';').next().unwrap_or("").trim();
+            mime == "application/json" || mime.ends_with("+json")
+        });
+    if !json {
+        return Err(ApiError::new(
+            Code::UnsupportedMediaType,
+            "send the body as application/json",
+        ));
+    }
+    let bytes = Bytes::from_request(request, state)
+        .await
+        .map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(Code::PayloadTooLarge, "the body is too large")
+            } else {
+                ApiError::new(Code::MalformedBody, "the body could not be read")
+            }
+        })?;
+    Ok(bytes)
+}
+
 impl<S, T> FromRequest<S> for JsonBody<T>
 where
     S: Send + Sync,
@@ -79,29 +129,7 @@ where
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let json = request
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| {
-                let mime = v.split(';').next().unwrap_or("").trim();
-                mime == "application/json" || mime.ends_with("+json")
-            });
-        if !json {
-            return Err(ApiError::new(
-                Code::UnsupportedMediaType,
-                "send the body as application/json",
-            ));
-        }
-        let bytes = Bytes::from_request(request, state)
-            .await
-            .map_err(|rejection| {
-                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                    ApiError::new(Code::PayloadTooLarge, "the body is too large")
-                } else {
-                    ApiError::new(Code::MalformedBody, "the body could not be read")
-                }
-            })?;
+        let bytes = json_bytes(request, state).await?;
         parse_json(&bytes).map(JsonBody)
     }
 }

@@ -22,7 +22,7 @@ use super::commands::{submit, Submission};
 use crate::auth::password::{self, MIN_PASSWORD_LEN};
 use crate::auth::Principal;
 use crate::error::{ApiError, Code};
-use crate::extract::{JsonBody, QueryParams};
+use crate::extract::{LaterJson, QueryParams};
 use crate::middleware::correlation_id;
 use crate::scopes::Scope;
 use crate::state::AppState;
@@ -130,18 +130,23 @@ fn valid_password_rule(value: &str) -> Result<(), ValidationError> {
 #[serde(deny_unknown_fields)]
 pub struct CreateUser {
     /// Email, unique.
+    #[schema(max_length = 254, format = "email")]
     #[validate(email(message = "must be an email address"), length(max = 254))]
     pub email: String,
     /// Username, unique: 3-32 of a-z 0-9 . _ -
+    #[schema(min_length = 3, max_length = 32, pattern = "^[a-z0-9._-]{3,32}$")]
     #[validate(custom(function = "valid_username"))]
     pub username: String,
     /// Name to show, 1-100 characters.
+    #[schema(min_length = 1, max_length = 100)]
     #[validate(custom(function = "valid_display_name"))]
     pub display_name: String,
     /// Password, 12-256 characters.
+    #[schema(min_length = 12, max_length = 256)]
     #[validate(custom(function = "valid_password_rule"))]
     pub password: String,
     /// admin, manager, warehouse_staff or report_viewer.
+    #[schema(pattern = "^(admin|manager|warehouse_staff|report_viewer)$")]
     #[validate(custom(function = "valid_person_role"))]
     pub role: String,
 }
@@ -151,12 +156,15 @@ pub struct CreateUser {
 #[serde(deny_unknown_fields)]
 pub struct UpdateUserRequest {
     /// New email.
+    #[schema(max_length = 254, format = "email")]
     #[validate(email(message = "must be an email address"), length(max = 254))]
     pub email: Option<String>,
     /// New display name.
+    #[schema(min_length = 1, max_length = 100)]
     #[validate(custom(function = "valid_display_name"))]
     pub display_name: Option<String>,
     /// New password.
+    #[schema(min_length = 12, max_length = 256)]
     #[validate(custom(function = "valid_password_rule"))]
     pub password: Option<String>,
 }
@@ -166,6 +174,7 @@ pub struct UpdateUserRequest {
 #[serde(deny_unknown_fields)]
 pub struct ChangeRoleRequest {
     /// The role.
+    #[schema(pattern = "^(admin|manager|warehouse_staff|report_viewer|service|device)$")]
     #[validate(custom(function = "valid_role"))]
     pub role: String,
 }
@@ -184,12 +193,15 @@ pub struct DeactivateRequest {
 #[serde(deny_unknown_fields)]
 pub struct CreateServiceAccount {
     /// Username it signs in with: 3-32 of a-z 0-9 . _ -
+    #[schema(min_length = 3, max_length = 32, pattern = "^[a-z0-9._-]{3,32}$")]
     #[validate(custom(function = "valid_username"))]
     pub username: String,
     /// Name to show.
+    #[schema(min_length = 1, max_length = 100)]
     #[validate(custom(function = "valid_display_name"))]
     pub display_name: String,
     /// `service` or `device`.
+    #[schema(pattern = "^(service|device)$")]
     #[validate(custom(function = "valid_machine_kind"))]
     pub kind: String,
     /// Scopes to grant; each must be allowed for the kind.
@@ -293,9 +305,10 @@ pub async fn me(
 pub async fn create(
     State(state): State<AppState>,
     principal: Principal,
-    JsonBody(request): JsonBody<CreateUser>,
+    body: LaterJson,
 ) -> Result<Response, ApiError> {
     principal.require(Scope::UsersWrite)?;
+    let request: CreateUser = body.parse()?;
     let password_hash = password::hash(request.password).await?;
     let user_id = Uuid::now_v7().to_string();
     let mut command = UserCommand::empty(envelope("RegisterUser", &principal), user_id.clone());
@@ -326,9 +339,10 @@ pub async fn create(
 pub async fn create_service_account(
     State(state): State<AppState>,
     principal: Principal,
-    JsonBody(request): JsonBody<CreateServiceAccount>,
+    body: LaterJson,
 ) -> Result<Response, ApiError> {
     principal.require(Scope::UsersWrite)?;
+    let request: CreateServiceAccount = body.parse()?;
     let role = if request.kind == "device" {
         Role::Device
     } else {
@@ -467,12 +481,13 @@ pub async fn update(
     State(state): State<AppState>,
     principal: Principal,
     Path(id): Path<String>,
-    JsonBody(request): JsonBody<UpdateUserRequest>,
+    body: LaterJson,
 ) -> Result<Response, ApiError> {
     let user_id = parse_id(&id)?;
     if user_id != principal.user_id {
         principal.require(Scope::UsersWrite)?;
     }
+    let request: UpdateUserRequest = body.parse()?;
     if request.email.is_none() && request.display_name.is_none() && request.password.is_none() {
         return Err(ApiError::field(
             "body",
@@ -508,9 +523,10 @@ pub async fn change_role(
     State(state): State<AppState>,
     principal: Principal,
     Path(id): Path<String>,
-    JsonBody(request): JsonBody<ChangeRoleRequest>,
+    body: LaterJson,
 ) -> Result<Response, ApiError> {
     principal.require(Scope::UsersWrite)?;
+    let request: ChangeRoleRequest = body.parse()?;
     let user_id = parse_id(&id)?;
     load(&state, user_id).await?;
     let mut command = UserCommand::empty(envelope("ChangeRole", &principal), user_id.to_string());
@@ -533,9 +549,10 @@ pub async fn deactivate(
     State(state): State<AppState>,
     principal: Principal,
     Path(id): Path<String>,
-    JsonBody(request): JsonBody<DeactivateRequest>,
+    body: LaterJson,
 ) -> Result<Response, ApiError> {
     principal.require(Scope::UsersWrite)?;
+    let request: DeactivateRequest = body.parse()?;
     let user_id = parse_id(&id)?;
     load(&state, user_id).await?;
     let mut command =

@@ -1,9 +1,24 @@
 #!/usr/bin/env bash
 # Stops the khlang binaries (SIGTERM: they drain and commit), then the infrastructure.
+#
+#   scripts/down.sh               everything
+#   scripts/down.sh --keep-infra  only the khlang binaries; Kafka, the registry,
+#                                 PostgreSQL and Redis keep running (scripts/test.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 home=${KHLANG_HOME:-$(pwd)/.khlang}
-for pidfile in "$home"/run/users.pid; do
+keep_infra=0
+case "${1:-}" in
+  "") ;;
+  --keep-infra) keep_infra=1 ;;
+  *)
+    echo "usage: scripts/down.sh [--keep-infra]" >&2
+    exit 2
+    ;;
+esac
+# The ingress first, so that no new commands arrive while the users processor drains.
+for name in ingress users; do
+  pidfile=$home/run/$name.pid
   [ -f "$pidfile" ] || continue
   pid=$(cat "$pidfile")
   if kill -0 "$pid" 2>/dev/null; then
@@ -12,4 +27,6 @@ for pidfile in "$home"/run/users.pid; do
   fi
   rm -f "$pidfile"
 done
-scripts/infra/down.sh
+if [ "$keep_infra" -eq 0 ]; then
+  scripts/infra/down.sh
+fi

@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# The API tests, against the platform that scripts/up.sh runs: schemathesis
+# checks the responses of every operation in the published OpenAPI document
+# against that document, then the Robot Framework suites in robot/ walk
+# through the API contract. Both run, so one failure does not hide the other;
+# the exit status is non-zero if either failed. Reports: target/schemathesis/
+# (JUnit XML) and target/robot/ (log.html, report.html, output.xml).
+#
+#   KHLANG_API_URL             the ingress (default http://127.0.0.1:8080)
+#   KHLANG_API_FUZZ_EXAMPLES   generated cases per operation (default 100:
+#                              ~1100 requests for the users API, which take
+#                              schemathesis 15-20 s on a 2-core machine)
+#
+# The tools come from the venv that scripts/bootstrap.sh builds; the admin's
+# credentials from $KHLANG_HOME/secrets/admin.txt, written by scripts/up.sh.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+home=${KHLANG_HOME:-$root/.khlang}
+api=${KHLANG_API_URL:-http://127.0.0.1:8080}
+examples=${KHLANG_API_FUZZ_EXAMPLES:-100}
+venv=$home/venv
+admin_file=$home/secrets/admin.txt
+
+if [ ! -x "$venv/bin/st" ] || [ ! -x "$venv/bin/robot" ]; then
+  echo "api-tests: no test tools in $venv; run scripts/bootstrap.sh" >&2
+  exit 1
+fi
+if [ ! -r "$admin_file" ]; then
+  echo "api-tests: no $admin_file; start the platform with scripts/up.sh" >&2
+  exit 1
+fi
+
+# The Robot suites read these; the password never goes on a command line.
+KHLANG_ADMIN_LOGIN=$(sed -n 's/^login=//p' "$admin_file")
+KHLANG_ADMIN_PASSWORD=$(sed -n 's/^password=//p' "$admin_file")
+KHLANG_API_URL=$api
+export KHLANG_ADMIN_LOGIN KHLANG_ADMIN_PASSWORD KHLANG_API_URL
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# An access token for schemathesis. A 401 is retried a few times because the
+# ingress may be ready a moment before the users processor has applied the
+# bootstrap admin; only a few, because failed logins are throttled (5 per
+# account and address in 5 minutes) and a throttled admin would fail the
+# Robot suites too.
+admin_token() {
+  local body status failures=0 waited=0
+  body=$("$venv/bin/python" -c 'import json, os
+print(json.dumps({"login": os.environ["KHLANG_ADMIN_LOGIN"], "password": os.environ["KHLANG_ADMIN_PASSWORD"]}))')
+  while :; do
+    status=$(curl -sS -o "$tmp/login.json" -w '%{http_code}' --max-time 10 \
+      -H 'Content-Type: application/json' --data-binary @- \
+      "$api/v1/auth/login" <<<"$body" 2>"$tmp/curl.err") || status=000
+    case $status in
+      200)
+        "$venv/bin/python" -c 'import json, sys; print(json.load(sys.stdin)["access_token"])' <"$tmp/login.json"
+        return
+        ;;
+      401) failures=$((failures + 1)) ;;
+      000 | 503) ;; # not listening yet, or Kafka not yet reachable: no failed login
+      *) break ;;
+    esac
+    if [ "$failures" -ge 3 ] || [ "$waited" -ge 60 ]; then break; fi
+    sleep 4
+    waited=$((waited + 4))
+  done
+  echo "api-tests: the admin ($KHLANG_ADMIN_LOGIN) cannot log in at $api: HTTP $status" >&2
+  cat "$tmp/login.json" "$tmp/curl.err" >&2 2>/dev/null || true
+  echo >&2
+  return 1
+}
+token=$(admin_token)
+
+# A user of the fuzzer's own: robot/schemathesis.toml puts its id, and the id
+# of the command that created it, into the paths that need an id, so that
+# those operations get past 404 and their 200 and 202 answers are checked
+# too. The fuzzer may change that user in any way; nothing else uses it.
+fuzz_ids=$(KHLANG_API_TOKEN=$token "$venv/bin/python" - <<'PY'
+import os, secrets, time
+import requests
+
+api, token = os.environ["KHLANG_API_URL"], os.environ["KHLANG_API_TOKEN"]
+auth = {"Authorization": f"Bearer {token}"}
+name = f"fuzz{int(time.time())}{secrets.token_hex(3)}"
+user = {"email": f"{name}@example.com", "username": name, "display_name": "Schemathesis",
+        "password": secrets.token_urlsafe(18), "role": "report_viewer"}
+resp = requests.post(f"{api}/v1/users", json=user, headers=auth, timeout=30)
+if resp.status_code != 202:
+    raise SystemExit(f"api-tests: creating the fuzzer's user: HTTP {resp.status_code} {resp.text}")
+accepted = resp.json()
+for _ in range(6):
+    command = requests.get(f"{api}{accepted['location']}", params={"wait": 5}, headers=auth, timeout=30).json()
+    if command["status"] != "pending":
+        break
+if command["status"] != "accepted":
+    raise SystemExit(f"api-tests: creating the fuzzer's user: {command}")
+print(accepted["user_id"], accepted["command_id"])
+PY
+)
+read -r KHLANG_FUZZ_USER_ID KHLANG_FUZZ_COMMAND_ID <<<"$fuzz_ids"
+export KHLANG_FUZZ_USER_ID KHLANG_FUZZ_COMMAND_ID
+
+echo "== schemathesis: $api/openapi.json, up to $examples generated cases per operation"
+mkdir -p target/schemathesis target/robot
+st_status=0
+# Run from the report directory: schemathesis keeps its cache (.schemathesis/)
+# and Hypothesis its database of failing cases (.hypothesis/, replayed first
+# on the next run) in the working directory.
+# Phases: no stateful testing. It chains ids from responses into later
+# requests, and as the admin would change the password of, demote or
+# deactivate real users (the admin included); robot/schemathesis.toml turns
+# off the same reuse in the other phases.
+# POST /v1/auth/logout is left out: it would revoke the very session the
+# fuzzer authenticates with, and every later request would be a 401.
+(
+  cd target/schemathesis
+  "$venv/bin/st" --config-file "$root/robot/schemathesis.toml" run "$api/openapi.json" \
+    --url "$api" \
+    --header "Authorization: Bearer $token" \
+    --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
+    --phases examples,coverage,fuzzing \
+    --max-examples "$examples" \
+    --exclude-path /v1/auth/logout \
+    --wait-for-schema 30 \
+    --request-timeout 30 \
+    --report junit --report-dir .
+) || st_status=$?
+
+echo "== Robot Framework: robot/"
+robot_status=0
+"$venv/bin/robot" --outputdir target/robot --consolewidth 100 robot/ || robot_status=$?
+
+if [ "$st_status" -ne 0 ] || [ "$robot_status" -ne 0 ]; then
+  echo "api-tests: FAILED (schemathesis exit $st_status: target/schemathesis/;" \
+    "robot exit $robot_status: target/robot/log.html)" >&2
+  exit 1
+fi
+echo "api-tests: passed"

@@ -3,7 +3,12 @@
 //! topic. Uses a throwaway broker of its own (testkit `KafkaNode`) so the
 //! shared one keeps serving the other tests.
 
-#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
+#![allow(
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::field_reassign_with_default
+)]
 
 use std::collections::HashSet;
 use std::time::Duration;

@@ -4,7 +4,13 @@
 //! ingress itself in this process on a free port. Nothing is mocked: Kafka,
 //! the registry, PostgreSQL and Redis are the real ones `make test` starts.
 
-#![allow(dead_code, missing_docs, clippy::unwrap_used, clippy::expect_used)]
+#![allow(
+    dead_code,
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::field_reassign_with_default
+)]
 
 use std::fs::OpenOptions;
 use std::path::PathBuf;

@@ -31,11 +31,12 @@ use anyhow::Context as _;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, Method};
 use axum::response::IntoResponse as _;
-use axum::routing::{get, patch, post};
+use axum::routing::{get, patch, post, put};
 use axum::Router;
 use khlang_codec::{compose_subject, Codec};
 use khlang_contract::topics::{
-    ACCESS_LOG, ACCESS_RECORD_SUBJECT, USERS_COMMANDS, USER_COMMAND_SUBJECT,
+    ACCESS_LOG, ACCESS_RECORD_SUBJECT, CATALOG_COMMANDS, CATALOG_COMMAND_SUBJECT, USERS_COMMANDS,
+    USER_COMMAND_SUBJECT,
 };
 use khlang_telemetry::Health;
 use sqlx::postgres::PgPoolOptions;
@@ -64,6 +65,40 @@ pub fn router(state: AppState) -> Router {
             "/v1/service-accounts",
             post(routes::users::create_service_account),
         )
+        .route("/v1/products", post(routes::catalog::create_product))
+        .route("/v1/products/{sku}", patch(routes::catalog::update_product))
+        .route(
+            "/v1/products/{sku}/discontinue",
+            post(routes::catalog::discontinue_product),
+        )
+        .route(
+            "/v1/warehouses/{code}",
+            put(routes::catalog::upsert_warehouse),
+        )
+        .route("/v1/stock/receipts", post(routes::stock::receive))
+        .route("/v1/stock/issues", post(routes::stock::issue))
+        .route("/v1/stock/adjustments", post(routes::stock::adjust))
+        .route("/v1/stock/counts", post(routes::stock::count))
+        .route("/v1/stock/minimums", post(routes::stock::minimum))
+        .route("/v1/stock/transfers", post(routes::stock::transfer))
+        .route(
+            "/v1/stock/transfers/{id}/receive",
+            post(routes::stock::receive_transfer),
+        )
+        .route(
+            "/v1/stock/transfers/{id}/cancel",
+            post(routes::stock::cancel_transfer),
+        )
+        .route("/v1/stock/reservations", post(routes::stock::reserve))
+        .route(
+            "/v1/stock/reservations/{id}/release",
+            post(routes::stock::release),
+        )
+        .route(
+            "/v1/stock/reservations/{id}/commit",
+            post(routes::stock::commit),
+        )
+        .route("/v1/scans", post(routes::scans::post_scans))
         .route_layer(idempotent);
     let cors = cors(&state.config.http.cors_origins);
     Router::new()
@@ -74,6 +109,16 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/me", get(routes::users::me))
         .route("/v1/users", get(routes::users::list))
         .route("/v1/users/{id}", get(routes::users::get))
+        .route("/v1/products", get(routes::catalog::list_products))
+        .route("/v1/products/{sku}", get(routes::catalog::get_product))
+        .route("/v1/warehouses", get(routes::catalog::list_warehouses))
+        .route("/v1/warehouses/{code}", get(routes::catalog::get_warehouse))
+        .route("/v1/stock/items/{sku}", get(routes::stock::by_sku))
+        .route(
+            "/v1/stock/warehouses/{code}",
+            get(routes::stock::by_warehouse),
+        )
+        .route("/v1/stock/ledger", get(routes::stock::ledger))
         .route("/v1/commands/{id}", get(routes::commands::get_command))
         .route("/openapi.json", get(routes::docs::openapi))
         .route("/docs", get(routes::docs::page))
@@ -111,7 +156,7 @@ fn cors(origins: &[String]) -> CorsLayer {
         .collect();
     CorsLayer::new()
         .allow_origin(AllowOrigin::list(origins))
-        .allow_methods([Method::GET, Method::POST, Method::PATCH])
+        .allow_methods([Method::GET, Method::POST, Method::PATCH, Method::PUT])
         .allow_headers([
             axum::http::header::AUTHORIZATION,
             axum::http::header::CONTENT_TYPE,
@@ -185,6 +230,12 @@ pub async fn start(
     khlang_users::UserStore::migrate(&pool)
         .await
         .context("users migrations failed")?;
+    khlang_catalog::CatalogStore::migrate(&pool)
+        .await
+        .context("catalog migrations failed")?;
+    khlang_stock::migrate(&pool)
+        .await
+        .context("stock migrations failed")?;
     migrate(&pool).await.context("ingress migrations failed")?;
 
     let redis = redis::Client::open(config.redis.url.expose()).context("redis.url")?;
@@ -195,11 +246,18 @@ pub async fn start(
     let ns = config.topic_namespace.as_str();
     let topics = Topics {
         users_commands: USERS_COMMANDS.namespaced(ns),
+        catalog_commands: CATALOG_COMMANDS.namespaced(ns),
+        stock_commands: khlang_contract::topics::STOCK_COMMANDS.namespaced(ns),
     };
     let access_topic = ACCESS_LOG.namespaced(ns);
     let codec = Codec::new(&config.registry.url).context("registry.url")?;
     for (topic, subject) in [
         (topics.users_commands, USER_COMMAND_SUBJECT),
+        (topics.catalog_commands, CATALOG_COMMAND_SUBJECT),
+        (
+            topics.stock_commands,
+            khlang_contract::topics::STOCK_COMMAND_SUBJECT,
+        ),
         (access_topic, ACCESS_RECORD_SUBJECT),
     ] {
         let name = topic.value_subject();

@@ -15,6 +15,10 @@ use crate::metrics::Metrics;
 pub struct Topics {
     /// Users commands.
     pub users_commands: TopicName,
+    /// Catalog commands (products and warehouses).
+    pub catalog_commands: TopicName,
+    /// Stock commands.
+    pub stock_commands: TopicName,
 }
 
 /// The state of the ingress, cheap to clone.

@@ -677,6 +677,11 @@ async fn the_spec_and_docs_page_are_served_and_name_every_route() {
         "/v1/users/{id}/deactivate",
         "/v1/service-accounts",
         "/v1/commands/{id}",
+        "/v1/products",
+        "/v1/products/{sku}",
+        "/v1/products/{sku}/discontinue",
+        "/v1/warehouses",
+        "/v1/warehouses/{code}",
         "/.well-known/jwks.json",
     ] {
         assert!(spec["paths"].get(path).is_some(), "{path} not in the spec");

@@ -257,6 +257,56 @@ async fn the_authorization_matrix_holds_for_every_endpoint_and_role() {
             Some(bad.clone()),
             [D, A, A, D, D, D, D],
         ),
+        // the catalog: read by every person and by machines granted
+        // catalog:read; written by admins and managers
+        (
+            Method::GET,
+            "/v1/products".into(),
+            None,
+            [D, A, A, A, A, A, D],
+        ),
+        (
+            Method::GET,
+            "/v1/products/NOPE".into(),
+            None,
+            [D, A, A, A, A, A, D],
+        ),
+        (
+            Method::GET,
+            "/v1/warehouses".into(),
+            None,
+            [D, A, A, A, A, A, D],
+        ),
+        (
+            Method::GET,
+            "/v1/warehouses/NOPE".into(),
+            None,
+            [D, A, A, A, A, A, D],
+        ),
+        (
+            Method::POST,
+            "/v1/products".into(),
+            Some(bad.clone()),
+            [D, A, A, D, D, D, D],
+        ),
+        (
+            Method::PATCH,
+            "/v1/products/NOPE".into(),
+            Some(bad.clone()),
+            [D, A, A, D, D, D, D],
+        ),
+        (
+            Method::POST,
+            "/v1/products/NOPE/discontinue".into(),
+            Some(json!({"reason": 5})),
+            [D, A, A, D, D, D, D],
+        ),
+        (
+            Method::PUT,
+            "/v1/warehouses/NOPE".into(),
+            Some(bad.clone()),
+            [D, A, A, D, D, D, D],
+        ),
         (
             Method::POST,
             "/v1/auth/logout".into(),

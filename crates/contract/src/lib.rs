@@ -6,9 +6,11 @@
 //! topics and schema subjects declared in `topics.yaml`.
 
 pub mod access;
+pub mod catalog;
 pub mod envelope;
 pub mod outcome;
 pub mod role;
+pub mod stock;
 pub mod topics;
 pub mod users;
 

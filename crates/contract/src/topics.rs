@@ -72,13 +72,33 @@ pub const COMMAND_OUTCOMES: TopicName = TopicName("khlang.commands.outcomes");
 /// Every request the ingress answered, keyed by actor id (or client address).
 pub const ACCESS_LOG: TopicName = TopicName("khlang.access.log");
 
+/// Catalog commands (products and warehouses), keyed by SKU or
+/// `warehouse:<code>`.
+pub const CATALOG_COMMANDS: TopicName = TopicName("khlang.catalog.commands");
+/// Catalog events, keyed like the commands.
+pub const CATALOG_EVENTS: TopicName = TopicName("khlang.catalog.events");
+/// Catalog commands the processor could not handle.
+pub const CATALOG_COMMANDS_DLQ: TopicName = TopicName("khlang.catalog.commands.dlq");
+/// Stock movements, keyed `sku@warehouse`.
+pub const STOCK_COMMANDS: TopicName = TopicName("khlang.stock.commands");
+/// Stock events (movements and low-stock crossings), keyed `sku@warehouse`.
+pub const STOCK_EVENTS: TopicName = TopicName("khlang.stock.events");
+/// Stock commands the processor could not handle.
+pub const STOCK_COMMANDS_DLQ: TopicName = TopicName("khlang.stock.commands.dlq");
+
 /// Every topic, for checks against `topics.yaml`.
-pub const ALL_TOPICS: [TopicName; 5] = [
+pub const ALL_TOPICS: [TopicName; 11] = [
     USERS_COMMANDS,
     USERS_EVENTS,
     USERS_COMMANDS_DLQ,
     COMMAND_OUTCOMES,
     ACCESS_LOG,
+    CATALOG_COMMANDS,
+    CATALOG_EVENTS,
+    CATALOG_COMMANDS_DLQ,
+    STOCK_COMMANDS,
+    STOCK_EVENTS,
+    STOCK_COMMANDS_DLQ,
 ];
 
 /// Value subject of [`USERS_COMMANDS`].
@@ -107,10 +127,39 @@ pub const ACCESS_RECORD_SUBJECT: Subject = Subject {
     schema: include_str!("../../../schemas/access/access-record.avsc"),
 };
 
+/// Value subject of [`CATALOG_COMMANDS`].
+pub const CATALOG_COMMAND_SUBJECT: Subject = Subject {
+    name: "khlang.catalog.commands-value",
+    schema_path: "catalog/catalog-command.avsc",
+    schema: include_str!("../../../schemas/catalog/catalog-command.avsc"),
+};
+/// Value subject of [`CATALOG_EVENTS`].
+pub const CATALOG_EVENT_SUBJECT: Subject = Subject {
+    name: "khlang.catalog.events-value",
+    schema_path: "catalog/catalog-event.avsc",
+    schema: include_str!("../../../schemas/catalog/catalog-event.avsc"),
+};
+/// Value subject of [`STOCK_COMMANDS`].
+pub const STOCK_COMMAND_SUBJECT: Subject = Subject {
+    name: "khlang.stock.commands-value",
+    schema_path: "stock/stock-command.avsc",
+    schema: include_str!("../../../schemas/stock/stock-command.avsc"),
+};
+/// Value subject of [`STOCK_EVENTS`].
+pub const STOCK_EVENT_SUBJECT: Subject = Subject {
+    name: "khlang.stock.events-value",
+    schema_path: "stock/stock-event.avsc",
+    schema: include_str!("../../../schemas/stock/stock-event.avsc"),
+};
+
 /// Every subject, for checks against `topics.yaml` and `schemas/`.
-pub const ALL_SUBJECTS: [Subject; 4] = [
+pub const ALL_SUBJECTS: [Subject; 8] = [
     USER_COMMAND_SUBJECT,
     USER_EVENT_SUBJECT,
     COMMAND_OUTCOME_SUBJECT,
     ACCESS_RECORD_SUBJECT,
+    CATALOG_COMMAND_SUBJECT,
+    CATALOG_EVENT_SUBJECT,
+    STOCK_COMMAND_SUBJECT,
+    STOCK_EVENT_SUBJECT,
 ];

@@ -30,6 +30,12 @@ pub struct CommandAccepted {
     /// The id of the account a create made.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub user_id: Option<String>,
+    /// The transfer a transfer request started.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transfer_id: Option<String>,
+    /// The reservation a reservation request made.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reservation_id: Option<String>,
     /// A service or device account's secret, shown this once.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client_secret: Option<String>,
@@ -105,6 +111,8 @@ pub async fn submit<T: Serialize>(
         status: "pending".into(),
         location: location.clone(),
         user_id: None,
+        transfer_id: None,
+        reservation_id: None,
         client_secret: None,
     };
     extra(&mut body);
@@ -120,6 +128,7 @@ pub async fn submit<T: Serialize>(
 
 /// `?wait=` on a command.
 #[derive(Debug, Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct WaitQuery {
     /// Seconds to wait for the outcome (0-10); 0 answers at once.

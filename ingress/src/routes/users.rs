@@ -219,6 +219,7 @@ fn valid_machine_kind(value: &str) -> Result<(), ValidationError> {
 
 /// Filters and paging of the account list.
 #[derive(Debug, Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// Only this role.

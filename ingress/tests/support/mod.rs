@@ -1,6 +1,7 @@
 //! Shared set-up of the ingress's integration tests: an isolated
 //! environment (its own database, topics, Redis prefix), the real
-//! `khlang-users` binary as a child process applying the commands, and the
+//! `khlang-users` and `khlang-catalog` binaries as child processes applying
+//! the commands, and the
 //! ingress itself in this process on a free port. Nothing is mocked: Kafka,
 //! the registry, PostgreSQL and Redis are the real ones `make test` starts.
 
@@ -19,7 +20,8 @@ use std::time::Duration;
 
 use ed25519_dalek::SigningKey;
 use khlang_contract::topics::{
-    ACCESS_LOG, COMMAND_OUTCOMES, USERS_COMMANDS, USERS_COMMANDS_DLQ, USERS_EVENTS,
+    ACCESS_LOG, CATALOG_COMMANDS, CATALOG_COMMANDS_DLQ, CATALOG_EVENTS, COMMAND_OUTCOMES,
+    USERS_COMMANDS, USERS_COMMANDS_DLQ, USERS_EVENTS,
 };
 use khlang_contract::TopicName;
 use khlang_ingress::auth::KeySet;
@@ -55,6 +57,7 @@ pub struct TestEnv {
     pub running: Running,
     pub cancel: CancellationToken,
     users: Option<Child>,
+    catalog: Option<Child>,
     pub config: Config,
 }
 
@@ -67,7 +70,15 @@ fn target_dir() -> PathBuf {
 }
 
 pub fn users_binary() -> PathBuf {
-    let path = target_dir().join("debug").join("khlang-users");
+    binary("khlang-users")
+}
+
+pub fn catalog_binary() -> PathBuf {
+    binary("khlang-catalog")
+}
+
+pub fn binary(name: &str) -> PathBuf {
+    let path = target_dir().join("debug").join(name);
     assert!(
         path.exists(),
         "{} is missing: run `cargo build --bins` first (make test does)",
@@ -97,6 +108,9 @@ impl TestEnv {
                 (USERS_EVENTS.namespaced(&ns).as_str(), 3),
                 (COMMAND_OUTCOMES.namespaced(&ns).as_str(), 3),
                 (USERS_COMMANDS_DLQ.namespaced(&ns).as_str(), 1),
+                (CATALOG_COMMANDS.namespaced(&ns).as_str(), 3),
+                (CATALOG_EVENTS.namespaced(&ns).as_str(), 3),
+                (CATALOG_COMMANDS_DLQ.namespaced(&ns).as_str(), 1),
                 (access.as_str(), 1),
             ])
             .await;
@@ -130,6 +144,7 @@ impl TestEnv {
             .await
             .expect("ingress starts");
         let users = Some(start_users(&infra, &ns, &db_url, &redis_prefix));
+        let catalog = Some(start_catalog(&infra, &ns, &db_url, &redis_prefix));
         let base = format!("http://{}", running.addr);
         let env = Self {
             infra,
@@ -145,6 +160,7 @@ impl TestEnv {
             running,
             cancel,
             users,
+            catalog,
             config,
         };
         let pool = env.pool.clone();
@@ -294,11 +310,18 @@ impl TestEnv {
         )
     }
 
-    /// Stops the ingress (graceful) and kills the users processor.
+    /// Stops the ingress (graceful) and kills the processors.
     pub async fn stop(mut self) {
         self.cancel.cancel();
         let _ = (&mut self.running.task).await;
-        if let Some(mut child) = self.users.take() {
+        self.kill_processors();
+    }
+
+    fn kill_processors(&mut self) {
+        for mut child in [self.users.take(), self.catalog.take()]
+            .into_iter()
+            .flatten()
+        {
             let _ = child.kill();
             let _ = child.wait();
         }
@@ -308,35 +331,49 @@ impl TestEnv {
 impl Drop for TestEnv {
     fn drop(&mut self) {
         self.cancel.cancel();
-        if let Some(mut child) = self.users.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
+        self.kill_processors();
     }
 }
 
 pub fn start_users(infra: &Infra, ns: &str, db_url: &str, redis_prefix: &str) -> Child {
+    start_processor("users", users_binary(), infra, ns, db_url, redis_prefix)
+}
+
+pub fn start_catalog(infra: &Infra, ns: &str, db_url: &str, redis_prefix: &str) -> Child {
+    start_processor("catalog", catalog_binary(), infra, ns, db_url, redis_prefix)
+}
+
+/// A processor binary on the env's infrastructure, logging to
+/// `<target>/tmp/logs/khlang-<name>-<ns>.log`.
+fn start_processor(
+    name: &str,
+    binary: PathBuf,
+    infra: &Infra,
+    ns: &str,
+    db_url: &str,
+    redis_prefix: &str,
+) -> Child {
     let log_dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("logs");
     std::fs::create_dir_all(&log_dir).unwrap();
     let log = OpenOptions::new()
         .create(true)
         .append(true)
-        .open(log_dir.join(format!("khlang-users-{ns}.log")))
+        .open(log_dir.join(format!("khlang-{name}-{ns}.log")))
         .unwrap();
-    Command::new(users_binary())
+    Command::new(binary)
         .env("KHLANG_KAFKA_BROKERS", &infra.brokers)
         .env("KHLANG_REGISTRY_URL", &infra.registry_url)
         .env("KHLANG_DATABASE_URL", db_url)
         .env("KHLANG_REDIS_URL", &infra.redis_url)
         .env("KHLANG__REDIS__PREFIX", redis_prefix)
         .env("KHLANG__TOPIC_NAMESPACE", ns)
-        .env("KHLANG__SERVICE", format!("users-{ns}"))
+        .env("KHLANG__SERVICE", format!("{name}-{ns}"))
         .env("KHLANG__TELEMETRY_LISTEN", "127.0.0.1:0")
         .env("RUST_LOG", "info")
         .stdout(Stdio::from(log.try_clone().unwrap()))
         .stderr(Stdio::from(log))
         .spawn()
-        .expect("start khlang-users")
+        .unwrap_or_else(|e| panic!("start khlang-{name}: {e}"))
 }
 
 /// The JSON error body, checked for the one error shape.

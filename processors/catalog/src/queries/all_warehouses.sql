@@ -1,0 +1,2 @@
+SELECT code, name_th, name_en, address, active, version
+FROM catalog.warehouses ORDER BY code

@@ -1,0 +1,3 @@
+SELECT sku, name_th, name_en, description, category, unit, barcodes,
+       price_satang, cost_satang, min_stock, status, version
+FROM catalog.products WHERE sku = $1

@@ -1,0 +1,830 @@
+//! Applying stock commands, one item (`sku@warehouse`) at a time.
+//!
+//! Each command locks its item row, asks [`crate::domain`] what the
+//! movement does, and in the same transaction as the runtime's offsets and
+//! outcome: saves the levels, appends a ledger row, records reservations
+//! and transfers, and puts the events (and the next saga step of a
+//! transfer) in the outbox. Only the partition that owns an item applies
+//! its commands, so reservations of one item are decided one after
+//! another: that, and the CHECK on `stock.items`, is why nothing oversells.
+
+use async_trait::async_trait;
+use khlang_contract::stock::{
+    item_key, Levels, StockCommand, StockCommandKind, StockEvent, ADJUST_REASONS,
+};
+use khlang_contract::topics::{STOCK_COMMAND_SUBJECT, STOCK_EVENT_SUBJECT};
+use khlang_contract::{ActorKind, Envelope, TopicName};
+use khlang_runtime::{ApplyContext, ApplyError, CommandInfo, Decision, Processor};
+use sqlx::{PgConnection, Row as _};
+use uuid::Uuid;
+
+use crate::cache::StockCache;
+use crate::domain::{
+    self, Item, Refusal, ReservationEvent, ReservationStatus, TransferEvent, TransferStatus,
+};
+use crate::reasons;
+
+/// Namespace of the ids of commands the processor sends itself (saga
+/// steps, expiries): the same step always has the same id, so a repeat is
+/// a duplicate the runtime drops.
+pub const STEP_NAMESPACE: Uuid = Uuid::from_u128(0x6b68_6c61_6e67_4000_8000_0000_0000_0002);
+
+/// The id of a command the processor sends itself.
+#[must_use]
+pub fn step_id(step: &str, id: &str) -> String {
+    Uuid::new_v5(&STEP_NAMESPACE, format!("{step}:{id}").as_bytes()).to_string()
+}
+
+/// What changed in a batch: an item's levels after a commit, for the
+/// Redis copy.
+#[derive(Debug, Clone)]
+pub struct Changed {
+    /// SKU.
+    pub sku: String,
+    /// Warehouse.
+    pub warehouse: String,
+    /// Levels.
+    pub levels: Levels,
+    /// Version.
+    pub version: i64,
+}
+
+/// The stock processor.
+pub struct StockProcessor {
+    cache: Option<StockCache>,
+    commands: TopicName,
+    events: TopicName,
+}
+
+impl StockProcessor {
+    /// A processor emitting on `events`, sending saga steps to `commands`
+    /// and refreshing `cache` after commits.
+    #[must_use]
+    pub fn new(cache: Option<StockCache>, commands: TopicName, events: TopicName) -> Self {
+        Self {
+            cache,
+            commands,
+            events,
+        }
+    }
+}
+
+type Applied = (Decision, Option<Changed>);
+
+fn rejected(refusal: Refusal) -> Result<Applied, ApplyError> {
+    Ok((Decision::rejected(refusal.code, refusal.message), None))
+}
+
+fn refusal(code: &'static str, message: impl Into<String>) -> Refusal {
+    Refusal {
+        code,
+        message: message.into(),
+    }
+}
+
+fn kind_name(kind: ActorKind) -> &'static str {
+    match kind {
+        ActorKind::User => "user",
+        ActorKind::Service => "service",
+        ActorKind::Device => "device",
+        ActorKind::System => "system",
+    }
+}
+
+/// The item row, locked for this transaction.
+struct Locked {
+    item: Item,
+    minimum_override: Option<i64>,
+    low: bool,
+    version: i64,
+}
+
+async fn lock(tx: &mut PgConnection, sku: &str, warehouse: &str) -> Result<Locked, sqlx::Error> {
+    let row = sqlx::query(include_str!("queries/lock_item.sql"))
+        .bind(sku)
+        .bind(warehouse)
+        .fetch_one(tx)
+        .await?;
+    Ok(Locked {
+        item: Item {
+            on_hand: row.try_get("on_hand")?,
+            reserved: row.try_get("reserved")?,
+            in_transit: row.try_get("in_transit")?,
+        },
+        minimum_override: row.try_get("minimum_override")?,
+        low: row.try_get("low")?,
+        version: row.try_get("version")?,
+    })
+}
+
+/// The product as the stock processor sees it (the catalog's table is the
+/// join side: a stream-table join at apply time).
+struct Product {
+    active: bool,
+    min_stock: i64,
+}
+
+async fn product(tx: &mut PgConnection, sku: &str) -> Result<Option<Product>, sqlx::Error> {
+    let row = sqlx::query(include_str!("queries/catalog_product.sql"))
+        .bind(sku)
+        .fetch_optional(tx)
+        .await?;
+    row.map(|r| {
+        Ok(Product {
+            active: r.try_get::<String, _>("status")? == "active",
+            min_stock: r.try_get("min_stock")?,
+        })
+    })
+    .transpose()
+}
+
+async fn warehouse_state(tx: &mut PgConnection, code: &str) -> Result<Option<bool>, sqlx::Error> {
+    sqlx::query_scalar(include_str!("queries/catalog_warehouse.sql"))
+        .bind(code)
+        .fetch_optional(tx)
+        .await
+}
+
+async fn check_warehouse(
+    tx: &mut PgConnection,
+    code: &str,
+) -> Result<Option<Refusal>, sqlx::Error> {
+    Ok(match warehouse_state(tx, code).await? {
+        None => Some(refusal(
+            reasons::UNKNOWN_WAREHOUSE,
+            format!("warehouse {code} is not in the catalog"),
+        )),
+        Some(false) => Some(refusal(
+            reasons::WAREHOUSE_INACTIVE,
+            format!("warehouse {code} is inactive"),
+        )),
+        Some(true) => None,
+    })
+}
+
+/// One movement decided: the new item and how to record it.
+struct Movement {
+    item: Item,
+    name: &'static str,
+    quantity: i64,
+    reason: Option<String>,
+    reference: Option<String>,
+    minimum_override: Option<i64>,
+    /// Whether the levels changed (and a ledger row is written).
+    ledger: bool,
+}
+
+fn valid_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 64 && !id.contains('@')
+}
+
+impl StockProcessor {
+    async fn reservation(
+        tx: &mut PgConnection,
+        id: &str,
+        command: &StockCommand,
+    ) -> Result<Result<(i64, i64, ReservationStatus), Refusal>, ApplyError> {
+        let row = sqlx::query(
+            "SELECT sku, warehouse, quantity, status, \
+             (extract(epoch from expires_at) * 1000000)::bigint AS expires_us \
+             FROM stock.reservations WHERE reservation_id = $1 FOR UPDATE",
+        )
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else {
+            return Ok(Err(refusal(
+                reasons::RESERVATION_NOT_FOUND,
+                "no such reservation",
+            )));
+        };
+        let (sku, warehouse): (String, String) = (row.try_get("sku")?, row.try_get("warehouse")?);
+        if sku != command.sku || warehouse != command.warehouse {
+            return Ok(Err(refusal(
+                reasons::RESERVATION_NOT_FOUND,
+                "no such reservation at this item",
+            )));
+        }
+        let status: String = row.try_get("status")?;
+        let status = ReservationStatus::parse(&status)
+            .ok_or_else(|| ApplyError::Poison(format!("unknown reservation status {status}")))?;
+        Ok(Ok((
+            row.try_get("quantity")?,
+            row.try_get("expires_us")?,
+            status,
+        )))
+    }
+
+    async fn close_reservation(
+        tx: &mut PgConnection,
+        id: &str,
+        status: ReservationStatus,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "UPDATE stock.reservations SET status = $2, closed_at = now() WHERE reservation_id = $1",
+        )
+        .bind(id)
+        .bind(status.as_str())
+        .execute(tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn transfer(
+        tx: &mut PgConnection,
+        id: &str,
+    ) -> Result<Option<(String, String, String, i64, TransferStatus, bool)>, ApplyError> {
+        let row = sqlx::query(
+            "SELECT sku, from_warehouse, to_warehouse, quantity, status, expected \
+             FROM stock.transfers WHERE transfer_id = $1 FOR UPDATE",
+        )
+        .bind(id)
+        .fetch_optional(tx)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let status: String = row.try_get("status")?;
+        let status = TransferStatus::parse(&status)
+            .ok_or_else(|| ApplyError::Poison(format!("unknown transfer status {status}")))?;
+        Ok(Some((
+            row.try_get("sku")?,
+            row.try_get("from_warehouse")?,
+            row.try_get("to_warehouse")?,
+            row.try_get("quantity")?,
+            status,
+            row.try_get("expected")?,
+        )))
+    }
+
+    async fn set_transfer(
+        tx: &mut PgConnection,
+        id: &str,
+        status: TransferStatus,
+        expected: Option<bool>,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "UPDATE stock.transfers SET status = $2, expected = coalesce($3, expected), \
+             updated_at = now() WHERE transfer_id = $1",
+        )
+        .bind(id)
+        .bind(status.as_str())
+        .bind(expected)
+        .execute(tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Sends the next step of a transfer to the item that owns it.
+    async fn send_step(
+        &self,
+        ctx: &mut ApplyContext<'_>,
+        cause: &StockCommand,
+        warehouse: &str,
+        step: &str,
+        transfer_id: &str,
+        fill: impl FnOnce(&mut StockCommand),
+    ) -> Result<(), ApplyError> {
+        let mut envelope: Envelope = cause.envelope.caused(step, "stock");
+        envelope.id = step_id(step, transfer_id);
+        let mut next = StockCommand::empty(envelope, &cause.sku, warehouse);
+        fill(&mut next);
+        let key = next.key();
+        ctx.emit(self.commands, STOCK_COMMAND_SUBJECT, &key, &next)
+            .await
+    }
+
+    /// Decides one movement; `Err(Refusal)` rejects the command.
+    #[allow(clippy::too_many_lines)]
+    async fn decide(
+        &self,
+        ctx: &mut ApplyContext<'_>,
+        command: &StockCommand,
+        kind: StockCommandKind<'_>,
+        locked: &Locked,
+        product: Option<&Product>,
+    ) -> Result<Result<Movement, Refusal>, ApplyError> {
+        use StockCommandKind as K;
+        let item = locked.item;
+        let at = command.envelope.occurred_at;
+        let movement = |item: Item, name: &'static str, quantity: i64| Movement {
+            item,
+            name,
+            quantity,
+            reason: None,
+            reference: None,
+            minimum_override: locked.minimum_override,
+            ledger: true,
+        };
+        // user commands need a live product and warehouse; the saga's own
+        // steps and expiries must finish whatever happened to them since
+        let user_command = !matches!(
+            kind,
+            K::TransferExpect(_) | K::TransferWithdraw(_) | K::TransferReturn(_) | K::Expire(_)
+        );
+        if user_command {
+            if product.is_none() {
+                return Ok(Err(refusal(
+                    reasons::UNKNOWN_SKU,
+                    format!("{} is not in the catalog", command.sku),
+                )));
+            }
+            if let Some(refused) = check_warehouse(ctx.tx, &command.warehouse).await? {
+                return Ok(Err(refused));
+            }
+            let needs_active = matches!(kind, K::Receive(_) | K::Reserve(_) | K::TransferOut(_));
+            if needs_active && !product.is_some_and(|p| p.active) {
+                return Ok(Err(refusal(
+                    reasons::PRODUCT_DISCONTINUED,
+                    format!("{} is discontinued", command.sku),
+                )));
+            }
+        }
+        Ok(match kind {
+            K::Receive(r) => domain::receive(item, r.quantity).map(|i| Movement {
+                reference: r.reference.clone(),
+                ..movement(i, "Received", r.quantity)
+            }),
+            K::Issue(r) => domain::issue(item, r.quantity).map(|i| Movement {
+                reference: r.reference.clone(),
+                ..movement(i, "Issued", r.quantity)
+            }),
+            K::Adjust(a) => {
+                if !ADJUST_REASONS.contains(&a.reason.as_str()) {
+                    return Ok(Err(refusal(
+                        reasons::INVALID_REASON,
+                        format!("reason must be one of {}", ADJUST_REASONS.join(", ")),
+                    )));
+                }
+                domain::adjust(item, a.delta).map(|i| Movement {
+                    reason: Some(a.reason.clone()),
+                    reference: a.note.clone(),
+                    ..movement(i, "Adjusted", a.delta)
+                })
+            }
+            K::Count(c) => domain::count(item, c.counted).map(|(i, delta)| Movement {
+                reason: Some("count_correction".into()),
+                reference: c.note.clone(),
+                ..movement(i, "Counted", delta)
+            }),
+            K::SetMinimum(m) => {
+                if m.minimum.is_some_and(|v| !(0..=1_000_000_000).contains(&v)) {
+                    return Ok(Err(refusal(
+                        reasons::INVALID_MINIMUM,
+                        "a minimum is 0 to 1,000,000,000",
+                    )));
+                }
+                Ok(Movement {
+                    minimum_override: m.minimum,
+                    ledger: false,
+                    ..movement(item, "MinimumSet", m.minimum.unwrap_or(0))
+                })
+            }
+            K::TransferOut(t) => {
+                if !valid_id(&t.transfer_id) {
+                    return Ok(Err(refusal(
+                        reasons::INVALID_COMMAND,
+                        "transfer id must be 1-64 characters",
+                    )));
+                }
+                if t.to_warehouse == command.warehouse {
+                    return Ok(Err(refusal(
+                        reasons::SAME_WAREHOUSE,
+                        "a transfer goes to another warehouse",
+                    )));
+                }
+                if let Some(refused) = check_warehouse(ctx.tx, &t.to_warehouse).await? {
+                    return Ok(Err(refused));
+                }
+                let next = match domain::transfer_out(item, t.quantity) {
+                    Ok(next) => next,
+                    Err(refused) => return Ok(Err(refused)),
+                };
+                let inserted = sqlx::query(
+                    "INSERT INTO stock.transfers (transfer_id, sku, from_warehouse, to_warehouse, quantity, status) \
+                     VALUES ($1, $2, $3, $4, $5, 'in_transit') ON CONFLICT DO NOTHING",
+                )
+                .bind(&t.transfer_id)
+                .bind(&command.sku)
+                .bind(&command.warehouse)
+                .bind(&t.to_warehouse)
+                .bind(t.quantity)
+                .execute(&mut *ctx.tx)
+                .await?
+                .rows_affected();
+                if inserted == 0 {
+                    return Ok(Err(refusal(
+                        reasons::TRANSFER_EXISTS,
+                        "this transfer id was used",
+                    )));
+                }
+                let (id, from, qty) =
+                    (t.transfer_id.clone(), command.warehouse.clone(), t.quantity);
+                self.send_step(
+                    ctx,
+                    command,
+                    &t.to_warehouse,
+                    "TransferExpect",
+                    &t.transfer_id,
+                    |c| {
+                        c.transfer_expect = Some(khlang_contract::stock::TransferExpect {
+                            transfer_id: id,
+                            from_warehouse: from,
+                            quantity: qty,
+                        });
+                    },
+                )
+                .await?;
+                Ok(Movement {
+                    reference: Some(t.transfer_id.clone()),
+                    ..movement(next, "TransferredOut", t.quantity)
+                })
+            }
+            K::TransferExpect(t) => {
+                sqlx::query("UPDATE stock.transfers SET expected = true, updated_at = now() WHERE transfer_id = $1")
+                    .bind(&t.transfer_id)
+                    .execute(&mut *ctx.tx)
+                    .await?;
+                Ok(Movement {
+                    reference: Some(t.transfer_id.clone()),
+                    ..movement(
+                        domain::expect(item, t.quantity),
+                        "TransferExpected",
+                        t.quantity,
+                    )
+                })
+            }
+            K::TransferReceive(t) => {
+                let Some((sku, _, to, qty, status, expected)) =
+                    Self::transfer(ctx.tx, &t.transfer_id).await?
+                else {
+                    return Ok(Err(refusal(
+                        reasons::TRANSFER_NOT_FOUND,
+                        "no such transfer",
+                    )));
+                };
+                if sku != command.sku || to != command.warehouse || !expected {
+                    return Ok(Err(refusal(
+                        reasons::TRANSFER_NOT_FOUND,
+                        "no such transfer expected here",
+                    )));
+                }
+                match domain::transfer_step(status, TransferEvent::Receive) {
+                    Err(refused) => Err(refused),
+                    Ok(next) => {
+                        Self::set_transfer(ctx.tx, &t.transfer_id, next, None).await?;
+                        Ok(Movement {
+                            reference: Some(t.transfer_id.clone()),
+                            ..movement(domain::arrive(item, qty), "TransferredIn", qty)
+                        })
+                    }
+                }
+            }
+            K::TransferCancel(t) => {
+                let Some((sku, from, to, qty, status, _)) =
+                    Self::transfer(ctx.tx, &t.transfer_id).await?
+                else {
+                    return Ok(Err(refusal(
+                        reasons::TRANSFER_NOT_FOUND,
+                        "no such transfer",
+                    )));
+                };
+                if sku != command.sku || from != command.warehouse {
+                    return Ok(Err(refusal(
+                        reasons::TRANSFER_NOT_FOUND,
+                        "no such transfer from here",
+                    )));
+                }
+                match domain::transfer_step(status, TransferEvent::Cancel) {
+                    Err(refused) => Err(refused),
+                    Ok(next) => {
+                        Self::set_transfer(ctx.tx, &t.transfer_id, next, None).await?;
+                        let id = t.transfer_id.clone();
+                        self.send_step(
+                            ctx,
+                            command,
+                            &to,
+                            "TransferWithdraw",
+                            &t.transfer_id,
+                            |c| {
+                                c.transfer_withdraw =
+                                    Some(khlang_contract::stock::TransferWithdraw {
+                                        transfer_id: id,
+                                    });
+                            },
+                        )
+                        .await?;
+                        Ok(Movement {
+                            reference: Some(t.transfer_id.clone()),
+                            ledger: false,
+                            ..movement(item, "TransferCancelRequested", qty)
+                        })
+                    }
+                }
+            }
+            K::TransferWithdraw(t) => {
+                let Some((_, from, _, qty, status, _)) =
+                    Self::transfer(ctx.tx, &t.transfer_id).await?
+                else {
+                    return Err(ApplyError::Poison(format!(
+                        "transfer {} vanished",
+                        t.transfer_id
+                    )));
+                };
+                match domain::transfer_step(status, TransferEvent::Withdraw) {
+                    Err(refused) => Err(refused),
+                    Ok(next) => {
+                        Self::set_transfer(ctx.tx, &t.transfer_id, next, None).await?;
+                        let id = t.transfer_id.clone();
+                        self.send_step(
+                            ctx,
+                            command,
+                            &from,
+                            "TransferReturn",
+                            &t.transfer_id,
+                            |c| {
+                                c.transfer_return = Some(khlang_contract::stock::TransferReturn {
+                                    transfer_id: id,
+                                });
+                            },
+                        )
+                        .await?;
+                        Ok(Movement {
+                            reference: Some(t.transfer_id.clone()),
+                            ..movement(domain::withdraw(item, qty), "TransferWithdrawn", qty)
+                        })
+                    }
+                }
+            }
+            K::TransferReturn(t) => {
+                let Some((_, _, _, qty, status, _)) =
+                    Self::transfer(ctx.tx, &t.transfer_id).await?
+                else {
+                    return Err(ApplyError::Poison(format!(
+                        "transfer {} vanished",
+                        t.transfer_id
+                    )));
+                };
+                match domain::transfer_step(status, TransferEvent::Return) {
+                    Err(refused) => Err(refused),
+                    Ok(next) => {
+                        Self::set_transfer(ctx.tx, &t.transfer_id, next, None).await?;
+                        domain::receive(item, qty).map(|i| Movement {
+                            reference: Some(t.transfer_id.clone()),
+                            ..movement(i, "TransferReturned", qty)
+                        })
+                    }
+                }
+            }
+            K::Reserve(r) => {
+                if !valid_id(&r.reservation_id) {
+                    return Ok(Err(refusal(
+                        reasons::INVALID_COMMAND,
+                        "reservation id must be 1-64 characters",
+                    )));
+                }
+                if r.expires_at <= at {
+                    return Ok(Err(refusal(
+                        reasons::INVALID_EXPIRY,
+                        "the reservation would expire before it is made",
+                    )));
+                }
+                let next = match domain::reserve(item, r.quantity) {
+                    Ok(next) => next,
+                    Err(refused) => return Ok(Err(refused)),
+                };
+                let inserted = sqlx::query(
+                    "INSERT INTO stock.reservations (reservation_id, sku, warehouse, quantity, expires_at, order_ref, status) \
+                     VALUES ($1, $2, $3, $4, to_timestamp($5::double precision / 1000000), $6, 'active') ON CONFLICT DO NOTHING",
+                )
+                .bind(&r.reservation_id)
+                .bind(&command.sku)
+                .bind(&command.warehouse)
+                .bind(r.quantity)
+                .bind(r.expires_at)
+                .bind(&r.order_ref)
+                .execute(&mut *ctx.tx)
+                .await?
+                .rows_affected();
+                if inserted == 0 {
+                    return Ok(Err(refusal(
+                        reasons::RESERVATION_EXISTS,
+                        "this reservation id was used",
+                    )));
+                }
+                Ok(Movement {
+                    reference: r
+                        .order_ref
+                        .clone()
+                        .or_else(|| Some(r.reservation_id.clone())),
+                    ..movement(next, "Reserved", r.quantity)
+                })
+            }
+            K::Release(r) => self
+                .end_reservation(
+                    ctx.tx,
+                    command,
+                    item,
+                    &r.reservation_id,
+                    ReservationEvent::Release,
+                    None,
+                )
+                .await?
+                .map(|m| Movement {
+                    minimum_override: locked.minimum_override,
+                    ..m
+                }),
+            K::Commit(r) => self
+                .end_reservation(
+                    ctx.tx,
+                    command,
+                    item,
+                    &r.reservation_id,
+                    ReservationEvent::Commit { at },
+                    r.reference.clone(),
+                )
+                .await?
+                .map(|m| Movement {
+                    minimum_override: locked.minimum_override,
+                    ..m
+                }),
+            K::Expire(r) => self
+                .end_reservation(
+                    ctx.tx,
+                    command,
+                    item,
+                    &r.reservation_id,
+                    ReservationEvent::Expire,
+                    None,
+                )
+                .await?
+                .map(|m| Movement {
+                    minimum_override: locked.minimum_override,
+                    ..m
+                }),
+        })
+    }
+
+    async fn end_reservation(
+        &self,
+        tx: &mut PgConnection,
+        command: &StockCommand,
+        item: Item,
+        id: &str,
+        event: ReservationEvent,
+        reference: Option<String>,
+    ) -> Result<Result<Movement, Refusal>, ApplyError> {
+        let (quantity, expires_at, status) = match Self::reservation(tx, id, command).await? {
+            Ok(found) => found,
+            Err(refused) => return Ok(Err(refused)),
+        };
+        let next = match domain::reservation_step(status, expires_at, event) {
+            Ok(next) => next,
+            Err(refused) => return Ok(Err(refused)),
+        };
+        Self::close_reservation(tx, id, next).await?;
+        let (item, name) = match event {
+            ReservationEvent::Release => (domain::unreserve(item, quantity), "Released"),
+            ReservationEvent::Commit { .. } => (domain::commit(item, quantity), "Committed"),
+            ReservationEvent::Expire => (domain::unreserve(item, quantity), "ReservationExpired"),
+        };
+        Ok(Ok(Movement {
+            item,
+            name,
+            quantity,
+            reason: None,
+            reference: reference.or_else(|| Some(id.to_owned())),
+            minimum_override: None,
+            ledger: true,
+        }))
+    }
+}
+
+#[async_trait]
+impl Processor for StockProcessor {
+    type Command = StockCommand;
+    type Effect = Option<Changed>;
+
+    fn describe(command: &StockCommand) -> CommandInfo<'_> {
+        CommandInfo {
+            envelope: &command.envelope,
+            aggregate_id: &command.sku,
+        }
+    }
+
+    async fn apply(
+        &self,
+        ctx: &mut ApplyContext<'_>,
+        command: &StockCommand,
+    ) -> Result<Applied, ApplyError> {
+        let Some(kind) = command.kind() else {
+            return rejected(refusal(
+                reasons::INVALID_COMMAND,
+                "a command carries exactly one payload",
+            ));
+        };
+        if !valid_id(&command.sku) || !valid_id(&command.warehouse) {
+            return rejected(refusal(
+                reasons::INVALID_COMMAND,
+                "sku and warehouse are 1-64 characters without '@'",
+            ));
+        }
+        let product = product(ctx.tx, &command.sku).await?;
+        let locked = lock(ctx.tx, &command.sku, &command.warehouse).await?;
+        let movement = match self
+            .decide(ctx, command, kind, &locked, product.as_ref())
+            .await?
+        {
+            Ok(movement) => movement,
+            Err(refused) => return rejected(refused),
+        };
+        let before = locked.item;
+        let after = movement.item;
+        if !after.check() {
+            // the domain functions never get here; if they did, refusing
+            // beats storing a broken item (the CHECK would refuse it too)
+            return Err(ApplyError::Poison(format!("levels would break: {after:?}")));
+        }
+        let minimum = movement
+            .minimum_override
+            .or(product.as_ref().map(|p| p.min_stock));
+        let low = minimum.is_some_and(|m| after.available() < m);
+        let crossed = low && !locked.low;
+        let version = locked.version + 1;
+        sqlx::query(include_str!("queries/save_item.sql"))
+            .bind(&command.sku)
+            .bind(&command.warehouse)
+            .bind(after.on_hand)
+            .bind(after.reserved)
+            .bind(after.in_transit)
+            .bind(movement.minimum_override)
+            .bind(low)
+            .bind(version)
+            .execute(&mut *ctx.tx)
+            .await?;
+        let actor = &command.envelope.actor;
+        if movement.ledger {
+            sqlx::query(include_str!("queries/insert_ledger.sql"))
+                .bind(&command.envelope.id)
+                .bind(&command.sku)
+                .bind(&command.warehouse)
+                .bind(movement.name)
+                .bind(movement.quantity)
+                .bind(&movement.reason)
+                .bind(&movement.reference)
+                .bind(&actor.id)
+                .bind(kind_name(actor.kind))
+                .bind(before.on_hand)
+                .bind(before.reserved)
+                .bind(before.in_transit)
+                .bind(after.on_hand)
+                .bind(after.reserved)
+                .bind(after.in_transit)
+                .bind(command.envelope.occurred_at)
+                .execute(&mut *ctx.tx)
+                .await?;
+        }
+        let key = item_key(&command.sku, &command.warehouse);
+        let event = StockEvent {
+            envelope: command.envelope.caused(movement.name, "stock"),
+            sku: command.sku.clone(),
+            warehouse: command.warehouse.clone(),
+            version,
+            quantity: movement.quantity,
+            reason: movement.reason.clone(),
+            reference: movement.reference.clone(),
+            before: before.levels(),
+            after: after.levels(),
+            minimum: None,
+        };
+        ctx.emit(self.events, STOCK_EVENT_SUBJECT, &key, &event)
+            .await?;
+        if crossed {
+            let low_stock = StockEvent {
+                envelope: command.envelope.caused("LowStock", "stock"),
+                minimum,
+                ..event
+            };
+            ctx.emit(self.events, STOCK_EVENT_SUBJECT, &key, &low_stock)
+                .await?;
+        }
+        Ok((
+            Decision::Accepted,
+            Some(Changed {
+                sku: command.sku.clone(),
+                warehouse: command.warehouse.clone(),
+                levels: after.levels(),
+                version,
+            }),
+        ))
+    }
+
+    async fn after_commit(&self, effects: Vec<Option<Changed>>) {
+        let Some(cache) = &self.cache else { return };
+        let changed: Vec<Changed> = effects.into_iter().flatten().collect();
+        if changed.is_empty() {
+            return;
+        }
+        if let Err(error) = cache.write(&changed).await {
+            tracing::warn!(%error, items = changed.len(), "redis copy of levels not refreshed");
+        }
+    }
+}

@@ -1,0 +1,1 @@
+SELECT status, min_stock FROM catalog.products WHERE sku = $1

@@ -1,0 +1,1 @@
+SELECT active FROM catalog.warehouses WHERE code = $1

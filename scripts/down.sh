@@ -16,8 +16,8 @@ case "${1:-}" in
     exit 2
     ;;
 esac
-# The ingress first, so that no new commands arrive while the users processor drains.
-for name in ingress users; do
+# The ingress first, so that no new commands arrive while the processors drain.
+for name in ingress users catalog; do
   pidfile=$home/run/$name.pid
   [ -f "$pidfile" ] || continue
   pid=$(cat "$pidfile")

@@ -43,6 +43,7 @@ start_service() { # name port command...
 }
 mkdir -p "$home/run" "$home/logs"
 start_service users 9101 "$bin/khlang-users"
+start_service catalog 9102 "$bin/khlang-catalog"
 
 # The ingress, the HTTP API. Its signing keys (made by the ingress on first
 # start) and the first admin's password are generated on this machine, once,
@@ -67,6 +68,7 @@ start_service ingress 9100 env \
 
 echo "== demo data"
 "$bin/khlang-seed-demo" --out "$secrets/demo-users.txt"
+scripts/seed-demo.sh
 
 cat <<TXT
 
@@ -76,6 +78,7 @@ khlang is up.
   PostgreSQL         (URL with password in $home/env)
   Redis              (URL with password in $home/env)
   users processor    http://127.0.0.1:9101/metrics  /health/live  /health/ready
+  catalog processor  http://127.0.0.1:9102/metrics  /health/live  /health/ready
   ingress (the API)  http://127.0.0.1:8080
     API docs         http://127.0.0.1:8080/docs
     OpenAPI          http://127.0.0.1:8080/openapi.json

@@ -109,6 +109,55 @@ impl Bus {
         }
     }
 
+    /// Encodes every value, hands them to the producer in order (so that
+    /// values with the same key keep their order on the partition), then
+    /// waits for every acknowledgement. One result per value.
+    ///
+    /// # Errors
+    /// `service_unavailable` when the registry cannot encode; per value,
+    /// `service_unavailable` when Kafka did not take it in time.
+    pub async fn publish_many<T: Serialize>(
+        &self,
+        topic: TopicName,
+        subject: Subject,
+        items: &[(String, &T)],
+    ) -> Result<Vec<Result<(), ApiError>>, ApiError> {
+        let mut payloads = Vec::with_capacity(items.len());
+        for (_, value) in items {
+            payloads.push(
+                self.codec
+                    .encode(topic, subject, *value)
+                    .await
+                    .map_err(|e| ApiError::unavailable("the schema registry", e))?,
+            );
+        }
+        let started = Instant::now();
+        let mut pending = Vec::with_capacity(items.len());
+        for ((key, _), payload) in items.iter().zip(&payloads) {
+            let record = FutureRecord::to(topic.as_str()).key(key).payload(payload);
+            pending.push(self.producer.send_result(record).map_err(|(e, _)| e));
+        }
+        let mut results = Vec::with_capacity(items.len());
+        for handed in pending {
+            let result = match handed {
+                Err(error) => Err(error),
+                Ok(delivery) => match delivery.await {
+                    Ok(Ok(_)) => Ok(()),
+                    Ok(Err((error, _))) => Err(error),
+                    Err(_) => Err(rdkafka::error::KafkaError::Canceled),
+                },
+            };
+            results.push(result.map_err(|error| {
+                self.metrics.produce_failures.inc();
+                ApiError::unavailable("kafka", error)
+            }));
+        }
+        self.metrics
+            .produce_seconds
+            .observe(started.elapsed().as_secs_f64());
+        Ok(results)
+    }
+
     /// Publishes an access record in the background; failures are counted
     /// and logged, never shown to the client.
     pub fn record_access(&self, record: AccessRecord) {

@@ -127,6 +127,8 @@ pub struct BootstrapAdmin {
 pub struct HttpConfig {
     /// Largest request body, bytes.
     pub body_limit_bytes: usize,
+    /// Largest scanner batch (`POST /v1/scans`), bytes.
+    pub scan_body_limit_bytes: usize,
     /// Whole-request timeout.
     pub request_timeout_ms: u64,
     /// Origins allowed by CORS; empty allows none.
@@ -200,6 +202,7 @@ impl Default for Config {
             },
             http: HttpConfig {
                 body_limit_bytes: 1024 * 1024,
+                scan_body_limit_bytes: 8 * 1024 * 1024,
                 request_timeout_ms: 15_000,
                 cors_origins: Vec::new(),
                 max_wait_secs: 10,

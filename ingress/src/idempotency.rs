@@ -71,11 +71,14 @@ async fn run(state: AppState, request: Request, next: Next) -> Result<Response, 
         return Ok(next.run(request).await);
     };
     let (parts, body) = request.into_parts();
-    let bytes = to_bytes(body, state.config.http.body_limit_bytes)
-        .await
-        .map_err(|_| {
-            ApiError::new(Code::PayloadTooLarge, "the body is too large").into_response()
-        })?;
+    let limit = state
+        .config
+        .http
+        .body_limit_bytes
+        .max(state.config.http.scan_body_limit_bytes);
+    let bytes = to_bytes(body, limit).await.map_err(|_| {
+        ApiError::new(Code::PayloadTooLarge, "the body is too large").into_response()
+    })?;
     let mut hasher = Sha256::new();
     hasher.update(parts.method.as_str().as_bytes());
     hasher.update([0]);

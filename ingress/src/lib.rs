@@ -98,7 +98,12 @@ pub fn router(state: AppState) -> Router {
             "/v1/stock/reservations/{id}/commit",
             post(routes::stock::commit),
         )
-        .route("/v1/scans", post(routes::scans::post_scans))
+        .route(
+            "/v1/scans",
+            post(routes::scans::post_scans).layer(DefaultBodyLimit::max(
+                state.config.http.scan_body_limit_bytes,
+            )),
+        )
         .route_layer(idempotent);
     let cors = cors(&state.config.http.cors_origins);
     Router::new()

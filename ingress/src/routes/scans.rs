@@ -31,6 +31,18 @@ pub const MAX_LINES: usize = 10_000;
 /// Namespace of scan command ids (UUIDv5 of device id and scan id).
 const SCAN_NAMESPACE: Uuid = Uuid::from_u128(0x6b68_6c61_6e67_4000_8000_0000_0000_0003);
 
+fn valid_scan_id(value: &str) -> Result<(), validator::ValidationError> {
+    // a move's transfer id is `scan:<scan_id>`, and ids are at most 64
+    let ok = (1..=59).contains(&value.len())
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':'));
+    ok.then_some(()).ok_or_else(|| {
+        validator::ValidationError::new("scan_id")
+            .with_message("must be 1-59 of A-Z a-z 0-9 - _ . :".into())
+    })
+}
+
 /// What a scan records.
 #[derive(Debug, Clone, Copy, Deserialize, Serialize, ToSchema, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
@@ -49,8 +61,9 @@ pub enum ScanType {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScanLine {
-    /// The device's id for this scan; makes the line idempotent.
-    #[validate(length(min = 1, max = 64))]
+    /// The device's id for this scan (1-59 of A-Z a-z 0-9 - _ . :); makes
+    /// the line idempotent.
+    #[validate(custom(function = "valid_scan_id"))]
     pub scan_id: Option<String>,
     /// What was scanned.
     #[serde(rename = "type")]
@@ -296,39 +309,37 @@ async fn publish_all(
         .map(|(_, c)| c.envelope.kind.clone())
         .collect();
     let keys: Vec<String> = commands.iter().map(|(_, c)| c.key()).collect();
-    sqlx::query(
+    let recorded: Vec<String> = sqlx::query_scalar(
         "INSERT INTO ingress.commands (command_id, principal, command_type, aggregate_id, correlation_id) \
          SELECT id, $2, kind, key, $5 FROM unnest($1::text[], $3::text[], $4::text[]) AS t(id, kind, key) \
-         ON CONFLICT DO NOTHING",
+         ON CONFLICT DO NOTHING RETURNING command_id",
     )
     .bind(&ids)
     .bind(principal.user_id.to_string())
     .bind(&kinds)
     .bind(&keys)
     .bind(correlation_id())
-    .execute(&state.pool)
+    .fetch_all(&state.pool)
     .await?;
-    let sends = commands.iter().map(|(_, command)| async move {
-        state
-            .bus
-            .publish(
-                state.topics.stock_commands,
-                STOCK_COMMAND_SUBJECT,
-                &command.key(),
-                command,
-            )
-            .await
-    });
-    let outcomes = futures::future::join_all(sends).await;
+    let items: Vec<(String, &StockCommand)> = commands
+        .iter()
+        .map(|(_, command)| (command.key(), command))
+        .collect();
+    let outcomes = state
+        .bus
+        .publish_many(state.topics.stock_commands, STOCK_COMMAND_SUBJECT, &items)
+        .await?;
     let mut failed = Vec::new();
     for ((index, command), outcome) in commands.iter().zip(outcomes) {
-        if outcome.is_err() {
-            failed.push(command.envelope.id.clone());
-        }
         let result = &mut results[*index];
         match outcome {
             Ok(()) => result.status = "accepted".into(),
             Err(error) => {
+                // only forget what this request recorded: a resent scan
+                // whose first copy got through keeps its record
+                if recorded.contains(&command.envelope.id) {
+                    failed.push(command.envelope.id.clone());
+                }
                 result.status = "unavailable".into();
                 result.error = Some(FieldError {
                     field: "line".into(),

@@ -162,6 +162,42 @@ async fn check_warehouse(
     })
 }
 
+/// The catalog side of a user command: a known product (active for
+/// anything that brings or promises stock) and a known, active warehouse.
+/// The saga's own steps and expiries are never refused here: they finish
+/// whatever happened to the catalog since they started.
+async fn catalog_checks(
+    tx: &mut PgConnection,
+    command: &StockCommand,
+    kind: StockCommandKind<'_>,
+    product: Option<&Product>,
+) -> Result<Option<Refusal>, ApplyError> {
+    use StockCommandKind as K;
+    if matches!(
+        kind,
+        K::TransferExpect(_) | K::TransferWithdraw(_) | K::TransferReturn(_) | K::Expire(_)
+    ) {
+        return Ok(None);
+    }
+    if product.is_none() {
+        return Ok(Some(refusal(
+            reasons::UNKNOWN_SKU,
+            format!("{} is not in the catalog", command.sku),
+        )));
+    }
+    if let Some(refused) = check_warehouse(tx, &command.warehouse).await? {
+        return Ok(Some(refused));
+    }
+    let needs_active = matches!(kind, K::Receive(_) | K::Reserve(_) | K::TransferOut(_));
+    if needs_active && !product.is_some_and(|p| p.active) {
+        return Ok(Some(refusal(
+            reasons::PRODUCT_DISCONTINUED,
+            format!("{} is discontinued", command.sku),
+        )));
+    }
+    Ok(None)
+}
+
 /// One movement decided: the new item and how to record it.
 struct Movement {
     item: Item,
@@ -300,7 +336,6 @@ impl StockProcessor {
         command: &StockCommand,
         kind: StockCommandKind<'_>,
         locked: &Locked,
-        product: Option<&Product>,
     ) -> Result<Result<Movement, Refusal>, ApplyError> {
         use StockCommandKind as K;
         let item = locked.item;
@@ -314,30 +349,6 @@ impl StockProcessor {
             minimum_override: locked.minimum_override,
             ledger: true,
         };
-        // user commands need a live product and warehouse; the saga's own
-        // steps and expiries must finish whatever happened to them since
-        let user_command = !matches!(
-            kind,
-            K::TransferExpect(_) | K::TransferWithdraw(_) | K::TransferReturn(_) | K::Expire(_)
-        );
-        if user_command {
-            if product.is_none() {
-                return Ok(Err(refusal(
-                    reasons::UNKNOWN_SKU,
-                    format!("{} is not in the catalog", command.sku),
-                )));
-            }
-            if let Some(refused) = check_warehouse(ctx.tx, &command.warehouse).await? {
-                return Ok(Err(refused));
-            }
-            let needs_active = matches!(kind, K::Receive(_) | K::Reserve(_) | K::TransferOut(_));
-            if needs_active && !product.is_some_and(|p| p.active) {
-                return Ok(Err(refusal(
-                    reasons::PRODUCT_DISCONTINUED,
-                    format!("{} is discontinued", command.sku),
-                )));
-            }
-        }
         Ok(match kind {
             K::Receive(r) => domain::receive(item, r.quantity).map(|i| Movement {
                 reference: r.reference.clone(),
@@ -728,11 +739,13 @@ impl Processor for StockProcessor {
             ));
         }
         let product = product(ctx.tx, &command.sku).await?;
+        // checked before the item is locked (and created), so a refused
+        // command leaves nothing behind
+        if let Some(refused) = catalog_checks(ctx.tx, command, kind, product.as_ref()).await? {
+            return rejected(refused);
+        }
         let locked = lock(ctx.tx, &command.sku, &command.warehouse).await?;
-        let movement = match self
-            .decide(ctx, command, kind, &locked, product.as_ref())
-            .await?
-        {
+        let movement = match self.decide(ctx, command, kind, &locked).await? {
             Ok(movement) => movement,
             Err(refused) => return rejected(refused),
         };

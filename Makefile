@@ -1,6 +1,6 @@
 # The two commands that matter: `make up` runs the platform with demo data,
 # `make test` runs the whole test suite. Both start what they need.
-.PHONY: up test down status build
+.PHONY: up test down status build bench
 
 up:
 	scripts/up.sh
@@ -13,6 +13,11 @@ down:
 
 status:
 	scripts/infra/status.sh
+
+# Throughput, latency and memory beside Kafka's own perf tools, in one run
+# on this machine (docs/benchmark.md); the table lands in target/bench/results.md.
+bench:
+	scripts/bench.sh
 
 build:
 	scripts/bootstrap.sh

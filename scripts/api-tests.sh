@@ -96,6 +96,23 @@ for _ in range(6):
         break
 if command["status"] != "accepted":
     raise SystemExit(f"api-tests: creating the fuzzer's user: {command}")
+
+# Its product too (robot/schemathesis.toml puts FUZZ-PRODUCT into the paths
+# with a SKU), made once per database; the fuzzer may change or discontinue it.
+sku = "FUZZ-PRODUCT"
+if requests.get(f"{api}/v1/products/{sku}", headers=auth, timeout=30).status_code == 404:
+    product = {"sku": sku, "name_th": "สินค้าของ schemathesis", "name_en": "Schemathesis product",
+               "category": "fuzz", "unit": "ชิ้น", "barcodes": [], "price": "1.00", "cost": "0.50",
+               "min_stock": 0}
+    resp = requests.post(f"{api}/v1/products", json=product, headers=auth, timeout=30)
+    if resp.status_code != 202:
+        raise SystemExit(f"api-tests: creating the fuzzer's product: HTTP {resp.status_code} {resp.text}")
+    for _ in range(6):
+        created = requests.get(f"{api}{resp.json()['location']}", params={"wait": 5}, headers=auth, timeout=30).json()
+        if created["status"] != "pending":
+            break
+    if created["status"] != "accepted" and created.get("reason_code") != "sku_exists":
+        raise SystemExit(f"api-tests: creating the fuzzer's product: {created}")
 print(accepted["user_id"], accepted["command_id"])
 PY
 )

@@ -17,7 +17,7 @@ case "${1:-}" in
     ;;
 esac
 # The ingress first, so that no new commands arrive while the processors drain.
-for name in ingress users catalog; do
+for name in ingress users catalog stock; do
   pidfile=$home/run/$name.pid
   [ -f "$pidfile" ] || continue
   pid=$(cat "$pidfile")

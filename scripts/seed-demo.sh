@@ -192,14 +192,43 @@ def seed_catalog(token):
 
 
 # ---------------------------------------------------------------------------
-# STOCK DEMO DATA: to be added with the stock endpoints (receipts into BKK1,
-# CNX1 and HKT1 for the products above, a transfer, an adjustment, and a
-# product below its minimum). Use write() with an Idempotency-Key per
-# movement and wait_for() as seed_catalog() does, and skip what is already
-# there, so that the script stays safe to run again.
+# Stock: receipts into every warehouse, a transfer, a damaged-goods
+# adjustment, an open reservation, and one product left below its minimum
+# (so a LowStock event shows up). Skipped when the ledger already has the
+# demo's first receipt; each movement has its own Idempotency-Key.
 def seed_stock(token):
-    pass
-# ---------------------------------------------------------------------------
+    status, page = call("GET", "/v1/stock/ledger?movement=Received&page_size=1", token)
+    if status == 200 and page["items"]:
+        print("demo stock: already there")
+        return
+    commands = []
+    for i, (sku, *_rest, min_stock) in enumerate(PRODUCTS):
+        for j, (code, *_w) in enumerate(WAREHOUSES):
+            # the last product stays below its minimum in HKT1
+            quantity = min_stock * (3 + (i + j) % 4)
+            if i == len(PRODUCTS) - 1 and code == "HKT1":
+                quantity = max(min_stock // 2, 1)
+            body = {"sku": sku, "warehouse": code, "quantity": quantity,
+                    "reference": f"PO-DEMO-{i + 1:03d}"}
+            commands.append((f"receipt {sku}@{code}",
+                             write(token, "POST", "/v1/stock/receipts", body,
+                                   f"seed-demo-receipt-{sku}-{code}")))
+    wait_for(token, commands)
+    first = PRODUCTS[0][0]
+    movements = [
+        ("/v1/stock/transfers", {"transfer_id": "DEMO-T1", "sku": first, "from_warehouse": "BKK1",
+                                 "to_warehouse": "CNX1", "quantity": 24}),
+        ("/v1/stock/adjustments", {"sku": first, "warehouse": "BKK1", "delta": -6,
+                                   "reason": "damaged", "note": "แพ็กแตกระหว่างขนย้าย"}),
+        ("/v1/stock/reservations", {"reservation_id": "DEMO-R1", "sku": first, "warehouse": "BKK1",
+                                    "quantity": 12, "ttl_seconds": 86400, "order_ref": "SO-DEMO-1/1"}),
+    ]
+    commands = [(path, write(token, "POST", path, body, f"seed-demo-{path.rsplit('/', 1)[-1]}"))
+                for path, body in movements]
+    wait_for(token, commands)
+    print(f"demo stock: {len(PRODUCTS) * len(WAREHOUSES)} receipts, a transfer BKK1 -> CNX1 "
+          f"(in transit: receive it with POST /v1/stock/transfers/DEMO-T1/receive), "
+          f"an adjustment and a reservation")
 
 
 token = login()

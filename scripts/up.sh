@@ -44,6 +44,7 @@ start_service() { # name port command...
 mkdir -p "$home/run" "$home/logs"
 start_service users 9101 "$bin/khlang-users"
 start_service catalog 9102 "$bin/khlang-catalog"
+start_service stock 9103 "$bin/khlang-stock"
 
 # The ingress, the HTTP API. Its signing keys (made by the ingress on first
 # start) and the first admin's password are generated on this machine, once,
@@ -79,6 +80,7 @@ khlang is up.
   Redis              (URL with password in $home/env)
   users processor    http://127.0.0.1:9101/metrics  /health/live  /health/ready
   catalog processor  http://127.0.0.1:9102/metrics  /health/live  /health/ready
+  stock processor    http://127.0.0.1:9103/metrics  /health/live  /health/ready
   ingress (the API)  http://127.0.0.1:8080
     API docs         http://127.0.0.1:8080/docs
     OpenAPI          http://127.0.0.1:8080/openapi.json

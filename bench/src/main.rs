@@ -5,11 +5,24 @@
 //!
 //! `khlang-bench ingress` measures sign-in latency (argon2id dominates it)
 //! and the latency of `202 Accepted` for commands at a fixed offered rate.
+//!
+//! The other subcommands are the steps of `make bench` (`scripts/bench.sh`,
+//! `docs/benchmark.md`): set-up (`db-create`, `topics`, `seed`, `prefill`),
+//! measurements (`apply-wait`, `ingress-load`, `scans-load`, `e2e`), the
+//! table (`report`) and the tear-down (`cleanup`, `db-drop`). Each
+//! measurement writes a JSON file that `report` reads.
 
+mod common;
+mod infra;
+mod load;
+mod report;
+
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context as _};
+use anyhow::Context as _;
 use clap::{Parser, Subcommand};
+use common::login;
 use serde_json::{json, Value};
 
 #[derive(Parser)]
@@ -42,37 +55,215 @@ enum Command {
         #[arg(long, default_value_t = 200)]
         rate: u64,
     },
+    /// Creates a database next to the one KHLANG_DATABASE_URL names; prints its URL.
+    DbCreate {
+        /// Admin connection (any database of the cluster).
+        #[arg(long, env = "KHLANG_DATABASE_URL", hide_env_values = true)]
+        database_url: String,
+        /// The new database (khlang_bench_*).
+        #[arg(long)]
+        name: String,
+    },
+    /// Drops a bench database.
+    DbDrop {
+        /// Admin connection (another database of the cluster).
+        #[arg(long, env = "KHLANG_DATABASE_URL", hide_env_values = true)]
+        database_url: String,
+        /// The database (khlang_bench_*).
+        #[arg(long)]
+        name: String,
+    },
+    /// Creates every topic of topics.yaml under a namespace.
+    Topics {
+        #[command(flatten)]
+        kafka: KafkaArgs,
+        /// topics.yaml.
+        #[arg(long, default_value = "topics.yaml")]
+        topics_yaml: PathBuf,
+        /// More topics, `name:partitions` (namespaced as well).
+        #[arg(long)]
+        extra: Vec<String>,
+    },
+    /// Deletes the namespace's topics and the Redis keys under a prefix.
+    Cleanup {
+        #[command(flatten)]
+        kafka: KafkaArgs,
+        /// Redis.
+        #[arg(long, env = "KHLANG_REDIS_URL", hide_env_values = true)]
+        redis_url: String,
+        /// Key prefix to delete.
+        #[arg(long)]
+        redis_prefix: String,
+    },
+    /// Warehouses, products and a scanner device through the ingress.
+    Seed {
+        #[command(flatten)]
+        admin: AdminArgs,
+        #[command(flatten)]
+        grid: Grid,
+        /// Where to write the device's login and secret.
+        #[arg(long)]
+        device_out: PathBuf,
+    },
+    /// Produces encoded stock commands straight to the namespace's topic.
+    Prefill {
+        #[command(flatten)]
+        kafka: KafkaArgs,
+        /// Schema registry (Confluent API).
+        #[arg(long, env = "KHLANG_REGISTRY_URL")]
+        registry_url: String,
+        /// Commands.
+        #[arg(long, default_value_t = 50_000)]
+        records: usize,
+        #[command(flatten)]
+        grid: Grid,
+        /// Result file.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Waits until a processor has applied N records (its /metrics).
+    ApplyWait {
+        /// The processor's metrics URL.
+        #[arg(long)]
+        metrics: String,
+        /// Records to wait for.
+        #[arg(long)]
+        expect: u64,
+        /// Give up after this many seconds.
+        #[arg(long, default_value_t = 300)]
+        timeout_secs: u64,
+        /// Result file.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Closed loop of single stock commands (POST /v1/stock/receipts).
+    IngressLoad {
+        #[command(flatten)]
+        admin: AdminArgs,
+        #[command(flatten)]
+        grid: Grid,
+        /// Concurrent connections.
+        #[arg(long, default_value_t = 64)]
+        concurrency: usize,
+        /// Warm-up seconds, not counted.
+        #[arg(long, default_value_t = 2.0)]
+        warmup: f64,
+        /// Measured seconds.
+        #[arg(long, default_value_t = 20.0)]
+        seconds: f64,
+        /// Result file.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Closed loop of scanner batches (POST /v1/scans).
+    ScansLoad {
+        /// The ingress.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        base: String,
+        /// File with the device's login and secret (two lines).
+        #[arg(long)]
+        device_file: PathBuf,
+        #[command(flatten)]
+        grid: Grid,
+        /// Lines per batch.
+        #[arg(long, default_value_t = 1000)]
+        batch: usize,
+        /// Batches in flight.
+        #[arg(long, default_value_t = 4)]
+        concurrency: usize,
+        /// Warm-up seconds, not counted.
+        #[arg(long, default_value_t = 2.0)]
+        warmup: f64,
+        /// Measured seconds.
+        #[arg(long, default_value_t = 15.0)]
+        seconds: f64,
+        /// Result file.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Open loop at a fixed rate; latency from 202 to the level in Redis.
+    E2e {
+        #[command(flatten)]
+        admin: AdminArgs,
+        #[command(flatten)]
+        grid: Grid,
+        /// Redis.
+        #[arg(long, env = "KHLANG_REDIS_URL", hide_env_values = true)]
+        redis_url: String,
+        /// The stock processor's key prefix.
+        #[arg(long)]
+        redis_prefix: String,
+        /// Offered commands per second.
+        #[arg(long, default_value_t = 1000)]
+        rate: u64,
+        /// Seconds of offered load.
+        #[arg(long, default_value_t = 15.0)]
+        seconds: f64,
+        /// Items the commands go to (the first N of the grid).
+        #[arg(long, default_value_t = 200)]
+        items: usize,
+        /// Redis poll interval, microseconds.
+        #[arg(long, default_value_t = 1000)]
+        poll_us: u64,
+        /// Result file.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Prints the Markdown table of a run directory and saves it.
+    Report {
+        /// The run's directory (the JSON and tool outputs).
+        #[arg(long)]
+        dir: PathBuf,
+        /// Where to save the table.
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+/// Kafka and the bench's namespace.
+#[derive(clap::Args)]
+struct KafkaArgs {
+    /// Bootstrap servers.
+    #[arg(long, env = "KHLANG_KAFKA_BROKERS")]
+    brokers: String,
+    /// Topic namespace (`{namespace}.khlang.*`); never empty.
+    #[arg(long)]
+    namespace: String,
+}
+
+/// The ingress and the admin who signs in.
+#[derive(clap::Args)]
+struct AdminArgs {
+    /// The ingress.
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    base: String,
+    /// Admin login.
+    #[arg(long, env = "KHLANG_ADMIN_LOGIN")]
+    login: String,
+    /// File holding the admin's password.
+    #[arg(long)]
+    password_file: PathBuf,
+}
+
+/// The items: products × warehouses.
+#[derive(clap::Args, Clone, Copy)]
+struct Grid {
+    /// Products (BENCH-0000…).
+    #[arg(long, default_value_t = 200)]
+    products: usize,
+    /// Warehouses (BW00…).
+    #[arg(long, default_value_t = 5)]
+    warehouses: usize,
 }
 
 /// Latency percentiles of a sample, milliseconds.
-fn percentiles(mut sample: Vec<Duration>) -> (f64, f64, f64, f64) {
+fn percentiles4(mut sample: Vec<Duration>) -> (f64, f64, f64, f64) {
     sample.sort_unstable();
     let at = |q: f64| {
         let i = ((sample.len() as f64 - 1.0) * q).round() as usize;
         sample[i].as_secs_f64() * 1000.0
     };
     (at(0.5), at(0.9), at(0.99), at(1.0))
-}
-
-async fn login(
-    http: &reqwest::Client,
-    base: &str,
-    login: &str,
-    password: &str,
-) -> anyhow::Result<String> {
-    let response = http
-        .post(format!("{base}/v1/auth/login"))
-        .json(&json!({ "login": login, "password": password }))
-        .send()
-        .await?;
-    if !response.status().is_success() {
-        bail!("login as {login}: {}", response.status());
-    }
-    let body: Value = response.json().await?;
-    body["access_token"]
-        .as_str()
-        .map(str::to_owned)
-        .context("no access_token")
 }
 
 async fn ingress(
@@ -136,13 +327,13 @@ async fn ingress(
         }
     }
     let wall = started.elapsed();
-    let (l50, l90, l99, lmax) = percentiles(login_times);
+    let (l50, l90, l99, lmax) = percentiles4(login_times);
     println!("| measurement | n | p50 ms | p90 ms | p99 ms | max ms |");
     println!("|---|---:|---:|---:|---:|---:|");
     println!("| sign-in (argon2id m=19MiB t=2 p=1) | {logins} | {l50:.1} | {l90:.1} | {l99:.1} | {lmax:.1} |");
     let n = accepted.len();
     if n > 0 {
-        let (c50, c90, c99, cmax) = percentiles(accepted);
+        let (c50, c90, c99, cmax) = percentiles4(accepted);
         println!("| command 202 at {rate}/s offered | {n} | {c50:.1} | {c90:.1} | {c99:.1} | {cmax:.1} |");
     }
     println!();
@@ -165,5 +356,138 @@ async fn main() -> anyhow::Result<()> {
             commands,
             rate,
         } => ingress(base, login, password, logins, commands, rate).await,
+        Command::DbCreate { database_url, name } => {
+            infra::create_database(&database_url, &name).await
+        }
+        Command::DbDrop { database_url, name } => infra::drop_database(&database_url, &name).await,
+        Command::Topics {
+            kafka,
+            topics_yaml,
+            extra,
+        } => infra::create_topics(&kafka.brokers, &kafka.namespace, &topics_yaml, &extra).await,
+        Command::Cleanup {
+            kafka,
+            redis_url,
+            redis_prefix,
+        } => infra::cleanup(&kafka.brokers, &kafka.namespace, &redis_url, &redis_prefix).await,
+        Command::Seed {
+            admin,
+            grid,
+            device_out,
+        } => {
+            let password = common::read_secret(&admin.password_file)?;
+            load::seed(
+                &admin.base,
+                &admin.login,
+                &password,
+                grid.products,
+                grid.warehouses,
+                &device_out,
+            )
+            .await
+        }
+        Command::Prefill {
+            kafka,
+            registry_url,
+            records,
+            grid,
+            out,
+        } => {
+            infra::prefill(
+                &kafka.brokers,
+                &registry_url,
+                &kafka.namespace,
+                records,
+                grid.products,
+                grid.warehouses,
+                &out,
+            )
+            .await
+        }
+        Command::ApplyWait {
+            metrics,
+            expect,
+            timeout_secs,
+            out,
+        } => infra::apply_wait(&metrics, expect, Duration::from_secs(timeout_secs), &out).await,
+        Command::IngressLoad {
+            admin,
+            grid,
+            concurrency,
+            warmup,
+            seconds,
+            out,
+        } => {
+            let password = common::read_secret(&admin.password_file)?;
+            load::ingress_load(
+                &admin.base,
+                &admin.login,
+                &password,
+                concurrency,
+                Duration::from_secs_f64(warmup),
+                Duration::from_secs_f64(seconds),
+                grid.products,
+                grid.warehouses,
+                &out,
+            )
+            .await
+        }
+        Command::ScansLoad {
+            base,
+            device_file,
+            grid,
+            batch,
+            concurrency,
+            warmup,
+            seconds,
+            out,
+        } => {
+            let text = common::read_secret(&device_file)?;
+            let (device, secret) = text
+                .split_once('\n')
+                .context("the device file holds the login, then the secret")?;
+            load::scans_load(
+                &base,
+                device.trim(),
+                secret.trim(),
+                batch,
+                concurrency,
+                Duration::from_secs_f64(warmup),
+                Duration::from_secs_f64(seconds),
+                grid.products,
+                grid.warehouses,
+                &out,
+            )
+            .await
+        }
+        Command::E2e {
+            admin,
+            grid,
+            redis_url,
+            redis_prefix,
+            rate,
+            seconds,
+            items,
+            poll_us,
+            out,
+        } => {
+            let password = common::read_secret(&admin.password_file)?;
+            load::e2e(
+                &admin.base,
+                &admin.login,
+                &password,
+                &redis_url,
+                &redis_prefix,
+                rate,
+                seconds,
+                items,
+                grid.products,
+                grid.warehouses,
+                Duration::from_micros(poll_us),
+                &out,
+            )
+            .await
+        }
+        Command::Report { dir, out } => report::report(&dir, &out),
     }
 }

@@ -89,22 +89,32 @@ impl Registry {
         subject: &str,
         level: Compatibility,
     ) -> Result<(), CodecError> {
-        let response = self
-            .http
-            .put(format!("{}/config/{subject}", self.url))
-            .header("content-type", "application/vnd.schemaregistry.v1+json")
-            .json(&json!({ "compatibility": level.as_str() }))
-            .send()
-            .await
-            .map_err(|e| CodecError::Registry(e.to_string()))?;
-        if response.status().is_success() {
-            Ok(())
-        } else {
+        // Two instances starting together may both create the subject's
+        // rule; Apicurio answers the loser 409 ("rule already exists").
+        // The rule exists then, so the next PUT updates it.
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let response = self
+                .http
+                .put(format!("{}/config/{subject}", self.url))
+                .header("content-type", "application/vnd.schemaregistry.v1+json")
+                .json(&json!({ "compatibility": level.as_str() }))
+                .send()
+                .await
+                .map_err(|e| CodecError::Registry(e.to_string()))?;
             let status = response.status();
+            if status.is_success() {
+                return Ok(());
+            }
+            if status == reqwest::StatusCode::CONFLICT && attempt < 5 {
+                tokio::time::sleep(std::time::Duration::from_millis(50 * attempt)).await;
+                continue;
+            }
             let body = response.text().await.unwrap_or_default();
-            Err(CodecError::Registry(format!(
+            return Err(CodecError::Registry(format!(
                 "set compatibility of {subject}: {status} {body}"
-            )))
+            )));
         }
     }
 

@@ -668,6 +668,7 @@ pub async fn by_sku(
 
 /// Paging of a warehouse's stock.
 #[derive(Debug, Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct WarehouseStockQuery {
     /// Only items below their minimum.
@@ -713,6 +714,7 @@ pub async fn by_warehouse(
 
 /// Filters and paging of the ledger.
 #[derive(Debug, Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct LedgerQuery {
     /// Only this SKU.

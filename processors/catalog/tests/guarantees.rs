@@ -43,13 +43,18 @@ async fn concurrent_creates_claiming_one_barcode_have_exactly_one_winner() {
     }
     // Two instances in one consumer group share the partitions, so rivals
     // are applied in concurrent transactions, not one after the other.
+    let owns_partitions =
+        |n| std::fs::read_to_string(env.log(n)).is_ok_and(|log| log.contains("partition assigned"));
+    // One at a time: the first has registered the schemas once it owns
+    // partitions (concurrent first registrations of a subject can conflict).
     let mut first = env.start();
+    eventually("the first instance owns partitions", WAIT, || async {
+        owns_partitions(0).then_some(())
+    })
+    .await;
     let mut second = env.start();
-    eventually("both instances own partitions", WAIT, || async {
-        let owns = |n| {
-            std::fs::read_to_string(env.log(n)).is_ok_and(|log| log.contains("partition assigned"))
-        };
-        (owns(0) && owns(1)).then_some(())
+    eventually("the second instance owns partitions", WAIT, || async {
+        owns_partitions(1).then_some(())
     })
     .await;
     // Let the rebalance that the second instance caused settle.

@@ -1,0 +1,222 @@
+#!/usr/bin/env bash
+# make bench: measures khlang on this machine beside the ceilings Kafka's own
+# perf tools reach in the same run, and prints a Markdown table (also saved
+# to target/bench/results.md). See docs/benchmark.md (Thai).
+#
+# Everything runs in its own corner: a fresh database khlang_bench_<ts>, the
+# topic namespace bench<ts>. (topics, consumer groups), the Redis prefix
+# bench<ts>:, release binaries on free ports. A platform started with
+# `make up` keeps running untouched (it shares only the CPU). At the end
+# the binaries are stopped and the database, topics, groups and keys go.
+#
+# Knobs (environment): BENCH_PERF_RECORDS (200000), BENCH_PREFILL (50000),
+# BENCH_PRODUCTS (200), BENCH_WAREHOUSES (5), BENCH_CONCURRENCY (64),
+# BENCH_SECONDS (20), BENCH_SCAN_BATCH (1000), BENCH_SCAN_CONCURRENCY (4),
+# BENCH_SCAN_SECONDS (15), BENCH_E2E_RATE (1000), BENCH_E2E_SECONDS (15),
+# BENCH_E2E_ITEMS (200), BENCH_E2E_POLL_US (1000), BENCH_SKIP_BUILD (0),
+# BENCH_KEEP (0: 1 keeps the database, topics and keys for a look).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+home=${KHLANG_HOME:-$root/.khlang}
+
+perf_records=${BENCH_PERF_RECORDS:-200000}
+prefill=${BENCH_PREFILL:-50000}
+products=${BENCH_PRODUCTS:-200}
+warehouses=${BENCH_WAREHOUSES:-5}
+concurrency=${BENCH_CONCURRENCY:-64}
+seconds=${BENCH_SECONDS:-20}
+scan_batch=${BENCH_SCAN_BATCH:-1000}
+scan_concurrency=${BENCH_SCAN_CONCURRENCY:-4}
+scan_seconds=${BENCH_SCAN_SECONDS:-15}
+e2e_rate=${BENCH_E2E_RATE:-1000}
+e2e_seconds=${BENCH_E2E_SECONDS:-15}
+e2e_items=${BENCH_E2E_ITEMS:-200}
+e2e_poll_us=${BENCH_E2E_POLL_US:-1000}
+
+step() { printf '\n== bench: %s (%s)\n' "$*" "$(date +%T)" >&2; }
+t_start=$SECONDS
+
+step "infrastructure"
+scripts/bootstrap.sh
+scripts/infra/up.sh
+# shellcheck disable=SC1091
+source "$home/env"
+
+if [ "${BENCH_SKIP_BUILD:-0}" != 1 ]; then
+  step "release build"
+  cargo build --release -p khlang-bench -p khlang-ingress -p khlang-stock -p khlang-catalog -p khlang-users
+fi
+bin=$root/target/release
+bench=$bin/khlang-bench
+
+ts=$(date +%Y%m%d%H%M%S)
+ns=bench$ts
+db=khlang_bench_$ts
+prefix="$ns:"
+out=$root/target/bench
+run=$out/$ns
+secrets=$run/secrets
+mkdir -p "$run" "$secrets/jwt"
+chmod 700 "$secrets" "$secrets/jwt"
+
+declare -A pids=()
+db_made=0
+cleanup() {
+  local rc=$?
+  step "stopping and cleaning up"
+  for name in "${!pids[@]}"; do
+    stop "$name"
+  done
+  if [ "${BENCH_KEEP:-0}" = 1 ]; then
+    echo "bench: kept database $db, topics $ns.*, redis keys $prefix* (BENCH_KEEP=1)" >&2
+  else
+    "$bench" cleanup --namespace "$ns" --redis-prefix "$prefix" || true
+    if [ "$db_made" = 1 ]; then "$bench" db-drop --name "$db" || true; fi
+  fi
+  rm -rf "$secrets"
+  echo "bench: done in $((SECONDS - t_start)) s; logs and results in $run" >&2
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Ports nobody listens on (the platform's 8080, 9100-9103 stay free for it).
+used_ports=$(ss -ltnH 2>/dev/null | awk '{print $4}' | sed 's/.*://' | sort -u)
+next_port=18080
+pick_port() { # VAR
+  while grep -qx "$next_port" <<<"$used_ports"; do next_port=$((next_port + 1)); done
+  printf -v "$1" '%s' "$next_port"
+  next_port=$((next_port + 1))
+}
+pick_port api_port
+pick_port ingress_tport
+pick_port users_tport
+pick_port catalog_tport
+pick_port stock_tport
+
+# start NAME TELEMETRY_PORT [wait] COMMAND...: a release binary on the
+# bench's database, namespace and Redis prefix, logging to $run/NAME.log.
+start() {
+  local name=$1 tport=$2 mode=$3
+  shift 3
+  env KHLANG_DATABASE_URL="$db_url" \
+    KHLANG__TOPIC_NAMESPACE="$ns" \
+    KHLANG__REDIS__PREFIX="$prefix" \
+    KHLANG__SERVICE="$name-$ns" \
+    KHLANG__TELEMETRY_LISTEN="127.0.0.1:$tport" \
+    "$@" >"$run/$name.log" 2>&1 &
+  pids[$name]=$!
+  [ "$mode" = wait ] || return 0
+  for _ in $(seq 1 240); do
+    if curl -sf "http://127.0.0.1:$tport/health/ready" >/dev/null; then return 0; fi
+    if ! kill -0 "${pids[$name]}" 2>/dev/null; then
+      echo "bench: $name exited during start; see $run/$name.log" >&2
+      tail -n 20 "$run/$name.log" >&2
+      exit 1
+    fi
+    sleep 0.25
+  done
+  echo "bench: $name not ready after 60 s; see $run/$name.log" >&2
+  exit 1
+}
+
+# peak resident memory (kB) of a binary we started, read just before it stops
+memory() { # NAME
+  local pid=${pids[$1]:-}
+  [ -n "$pid" ] && [ -r "/proc/$pid/status" ] || return 0
+  awk -v n="$1" '/^VmHWM:/ { print n, $2 }' "/proc/$pid/status" >>"$run/memory.txt"
+}
+
+stop() { # NAME: SIGTERM (graceful), SIGKILL after 15 s
+  local pid=${pids[$1]:-}
+  [ -n "$pid" ] || return 0
+  unset "pids[$1]"
+  kill -TERM "$pid" 2>/dev/null || return 0
+  for _ in $(seq 1 150); do
+    kill -0 "$pid" 2>/dev/null || return 0
+    sleep 0.1
+  done
+  kill -KILL "$pid" 2>/dev/null || true
+}
+
+kafka_tool() { scripts/infra/kafka-run-class.sh "$@"; }
+
+cat >"$run/meta.txt" <<EOF
+started=$(date '+%Y-%m-%d %H:%M %Z')
+host=$(hostname)
+cpus=$(nproc)
+kernel=$(uname -sr)
+kafka=${KHLANG_KAFKA_VERSION:-4.1.1}
+commit=$(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD 2>/dev/null || echo '+changes')
+items=$((products * warehouses))
+namespace=$ns
+EOF
+
+step "database $db, topics $ns.*"
+db_url=$("$bench" db-create --name "$db")
+db_made=1
+"$bench" topics --namespace "$ns" --extra bench.producer-perf:12
+
+step "ingress (:$api_port), users and catalog processors"
+admin_login=bench-admin@khlang.invalid
+(umask 077 && openssl rand -base64 24 | tr -d '\n' >"$secrets/admin-password")
+start ingress "$ingress_tport" wait \
+  KHLANG__LISTEN="127.0.0.1:$api_port" \
+  KHLANG__AUTH__KEYS_DIR="$secrets/jwt" \
+  KHLANG_BOOTSTRAP_ADMIN_EMAIL="$admin_login" \
+  KHLANG_BOOTSTRAP_ADMIN_PASSWORD_FILE="$secrets/admin-password" \
+  "$bin/khlang-ingress"
+start users "$users_tport" wait "$bin/khlang-users"
+start catalog "$catalog_tport" wait "$bin/khlang-catalog"
+base=http://127.0.0.1:$api_port
+admin_args=(--base "$base" --login "$admin_login" --password-file "$secrets/admin-password")
+grid=(--products "$products" --warehouses "$warehouses")
+
+step "catalog: $warehouses warehouses, $products products, a scanner device"
+"$bench" seed "${admin_args[@]}" "${grid[@]}" --device-out "$secrets/device"
+
+step "pre-filling $prefill stock commands"
+record_size=$("$bench" prefill --namespace "$ns" --records "$prefill" "${grid[@]}" --out "$run/prefill.json")
+
+step "ceiling: Kafka ProducerPerformance, $perf_records × $record_size B, acks=all, idempotent"
+kafka_tool producer-perf --topic "$ns.bench.producer-perf" --num-records "$perf_records" \
+  --record-size "$record_size" --throughput -1 \
+  --producer-props "bootstrap.servers=$KHLANG_KAFKA_BROKERS" acks=all enable.idempotence=true \
+  | tee "$run/producer-perf.txt" | tail -n 1
+
+step "ceiling: Kafka ConsumerPerformance on the pre-filled stock commands"
+kafka_tool consumer-perf --bootstrap-server "$KHLANG_KAFKA_BROKERS" \
+  --topic "$ns.khlang.stock.commands" --messages "$prefill" --group "cperf-$ns" --timeout 30000 \
+  | tee "$run/consumer-perf.txt"
+
+step "khlang-stock applying the $prefill pre-filled commands"
+start stock "$stock_tport" nowait "$bin/khlang-stock"
+"$bench" apply-wait --metrics "http://127.0.0.1:$stock_tport/metrics" --expect "$prefill" \
+  --out "$run/apply.json"
+
+step "end to end: $e2e_rate receipts/s for $e2e_seconds s, 202 → Redis"
+"$bench" e2e "${admin_args[@]}" "${grid[@]}" --redis-prefix "$prefix" --rate "$e2e_rate" \
+  --seconds "$e2e_seconds" --items "$e2e_items" --poll-us "$e2e_poll_us" --out "$run/e2e.json"
+# The stock processor stops here: the loads below measure the ingress
+# alone (on two cores, applying at the same time would halve both).
+memory stock
+stop stock
+
+step "single commands: $concurrency connections, $seconds s"
+"$bench" ingress-load "${admin_args[@]}" "${grid[@]}" --concurrency "$concurrency" \
+  --seconds "$seconds" --out "$run/ingress.json"
+
+step "scanner batches: $scan_batch lines, $scan_concurrency at a time, $scan_seconds s"
+"$bench" scans-load --base "$base" --device-file "$secrets/device" "${grid[@]}" \
+  --batch "$scan_batch" --concurrency "$scan_concurrency" --seconds "$scan_seconds" \
+  --out "$run/scans.json"
+
+memory ingress
+memory users
+memory catalog
+
+step "results"
+"$bench" report --dir "$run" --out "$run/results.md"
+cp "$run/results.md" "$out/results.md"
+echo "bench: table saved to $out/results.md" >&2

@@ -13,7 +13,8 @@
 # BENCH_PRODUCTS (200), BENCH_WAREHOUSES (5), BENCH_CONCURRENCY (64),
 # BENCH_SECONDS (20), BENCH_SCAN_BATCH (1000), BENCH_SCAN_CONCURRENCY (4),
 # BENCH_SCAN_SECONDS (15), BENCH_E2E_RATE (1000), BENCH_E2E_SECONDS (15),
-# BENCH_E2E_ITEMS (200), BENCH_E2E_POLL_US (1000), BENCH_SKIP_BUILD (0),
+# BENCH_E2E_ITEMS (200), BENCH_E2E_POLL_US (1000), BENCH_E2E_LOW_RATE (200:
+# a second, shorter e2e run below the aim's rate; 0 skips it), BENCH_SKIP_BUILD (0),
 # BENCH_KEEP (0: 1 keeps the database, topics and keys for a look).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -121,11 +122,24 @@ start() {
   exit 1
 }
 
-# peak resident memory (kB) of a binary we started, read just before it stops
-memory() { # NAME
+# memory NAME PHASE: the peak resident memory (VmHWM, kB) of a binary we
+# started, since its start or the previous reading; then the peak is reset
+# (clear_refs 5), so each reading covers one phase.
+memory() {
   local pid=${pids[$1]:-}
   [ -n "$pid" ] && [ -r "/proc/$pid/status" ] || return 0
-  awk -v n="$1" '/^VmHWM:/ { print n, $2 }' "/proc/$pid/status" >>"$run/memory.txt"
+  awk -v n="$1" -v p="$2" '/^VmHWM:/ { print n, p, $2 }' "/proc/$pid/status" >>"$run/memory.txt"
+  echo 5 >"/proc/$pid/clear_refs" 2>/dev/null || true
+}
+
+# cpu PHASE before|after: CPU time of every process, grouped (ours by pid).
+cpu() {
+  local args=() name
+  for name in "${!pids[@]}"; do args+=(--pid "khlang-$name=${pids[$name]}"); done
+  for name in kafka registry; do
+    [ -r "$home/run/$name.pid" ] && args+=(--pid "$name=$(cat "$home/run/$name.pid")")
+  done
+  "$bench" cpu "${args[@]}" --database "$db" --out "$run/cpu-$1-$2.json"
 }
 
 stop() { # NAME: SIGTERM (graceful), SIGKILL after 15 s
@@ -150,6 +164,7 @@ kernel=$(uname -sr)
 kafka=${KHLANG_KAFKA_VERSION:-4.1.1}
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD 2>/dev/null || echo '+changes')
 items=$((products * warehouses))
+clk_tck=$(getconf CLK_TCK)
 namespace=$ns
 EOF
 
@@ -190,31 +205,49 @@ kafka_tool consumer-perf --bootstrap-server "$KHLANG_KAFKA_BROKERS" \
   --topic "$ns.khlang.stock.commands" --messages "$prefill" --group "cperf-$ns" --timeout 30000 \
   | tee "$run/consumer-perf.txt"
 
+for name in ingress users catalog; do memory "$name" setup; done
+
 step "khlang-stock applying the $prefill pre-filled commands"
+cpu apply before
 start stock "$stock_tport" nowait "$bin/khlang-stock"
 "$bench" apply-wait --metrics "http://127.0.0.1:$stock_tport/metrics" --expect "$prefill" \
   --out "$run/apply.json"
+cpu apply after
+memory stock apply
 
+e2e() { # NAME RATE SECONDS
+  cpu "$1" before
+  "$bench" e2e "${admin_args[@]}" "${grid[@]}" --redis-prefix "$prefix" --rate "$2" \
+    --seconds "$3" --items "$e2e_items" --poll-us "$e2e_poll_us" --out "$run/$1.json"
+  cpu "$1" after
+  for name in ingress stock; do memory "$name" "$1"; done
+}
+e2e_low_rate=${BENCH_E2E_LOW_RATE:-200}
+if [ "$e2e_low_rate" -gt 0 ]; then
+  step "end to end, below the aim's rate: $e2e_low_rate receipts/s for 10 s"
+  e2e e2e-low "$e2e_low_rate" 10
+fi
 step "end to end: $e2e_rate receipts/s for $e2e_seconds s, 202 → Redis"
-"$bench" e2e "${admin_args[@]}" "${grid[@]}" --redis-prefix "$prefix" --rate "$e2e_rate" \
-  --seconds "$e2e_seconds" --items "$e2e_items" --poll-us "$e2e_poll_us" --out "$run/e2e.json"
+e2e e2e "$e2e_rate" "$e2e_seconds"
 # The stock processor stops here: the loads below measure the ingress
 # alone (on two cores, applying at the same time would halve both).
-memory stock
 stop stock
 
 step "single commands: $concurrency connections, $seconds s"
+cpu ingress before
 "$bench" ingress-load "${admin_args[@]}" "${grid[@]}" --concurrency "$concurrency" \
   --seconds "$seconds" --out "$run/ingress.json"
+cpu ingress after
+memory ingress single
 
 step "scanner batches: $scan_batch lines, $scan_concurrency at a time, $scan_seconds s"
+cpu scans before
 "$bench" scans-load --base "$base" --device-file "$secrets/device" "${grid[@]}" \
   --batch "$scan_batch" --concurrency "$scan_concurrency" --seconds "$scan_seconds" \
   --out "$run/scans.json"
-
-memory ingress
-memory users
-memory catalog
+cpu scans after
+memory ingress scans
+for name in users catalog; do memory "$name" end; done
 
 step "results"
 "$bench" report --dir "$run" --out "$run/results.md"

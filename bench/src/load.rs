@@ -4,7 +4,6 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -426,18 +425,54 @@ pub struct EndToEnd {
     pub visible_after_request: Percentiles,
 }
 
+/// A command's answer, sent to the watcher.
+struct Answer {
+    item: usize,
+    /// 1-based position among the commands sent to this item.
+    seq: u64,
+    ok: bool,
+    sent: Instant,
+    answered: Instant,
+}
+
 struct Watch {
     item: usize,
-    target: i64,
+    seq: u64,
     sent: Instant,
     accepted: Instant,
+}
+
+/// Per item: which of its commands were answered 202, in send order, so a
+/// command's target level counts only the accepted ones before it.
+#[derive(Default)]
+struct ItemAnswers {
+    known: std::collections::BTreeMap<u64, bool>,
+    resolved: u64,
+    accepted: i64,
+    targets: HashMap<u64, i64>,
+}
+
+impl ItemAnswers {
+    fn record(&mut self, seq: u64, ok: bool, base: i64) {
+        self.known.insert(seq, ok);
+        while let Some(ok) = self.known.remove(&(self.resolved + 1)) {
+            self.resolved += 1;
+            if ok {
+                self.accepted += 1;
+                self.targets.insert(self.resolved, base + self.accepted);
+            }
+        }
+    }
 }
 
 /// Open loop at `rate` commands/s for `seconds`: each a receipt of 1 unit,
 /// round robin over the first `items` items; after each `202` a watcher
 /// polls Redis until that item's `on_hand` reaches what it must be once the
-/// command is applied.
-#[allow(clippy::too_many_arguments)]
+/// command is applied: the level before the run plus the number of
+/// accepted commands to that item up to and including this one. (Receipts
+/// of one item are sent `items / rate` seconds apart, so they reach Kafka
+/// in the order they were sent unless the ingress is overloaded.)
+#[allow(clippy::too_many_arguments, clippy::too_many_lines)]
 pub async fn e2e(
     base: &str,
     admin: &str,
@@ -470,30 +505,54 @@ pub async fn e2e(
     let base_levels: Vec<Option<i64>> = pipe.query_async(&mut conn).await?;
     let base_levels: Vec<i64> = base_levels.into_iter().map(|v| v.unwrap_or(0)).collect();
 
-    let (watch_tx, mut watch_rx) = mpsc::unbounded_channel::<Watch>();
-    let sending = Arc::new(AtomicBool::new(true));
+    let (answer_tx, mut answer_rx) = mpsc::unbounded_channel::<Answer>();
     let watcher = {
-        let sending = sending.clone();
         let keys = keys.clone();
+        let base_levels = base_levels.clone();
         tokio::spawn(async move {
             let patience = Duration::from_secs(10);
+            let mut answers: Vec<ItemAnswers> =
+                (0..keys.len()).map(|_| ItemAnswers::default()).collect();
             let mut watching: Vec<Watch> = Vec::new();
+            let mut accept_times = Vec::new();
+            let mut failed = 0u64;
             let mut after_202 = Vec::new();
             let mut after_request = Vec::new();
             let mut rtts = Vec::new();
             let mut timed_out = 0u64;
+            let mut open = true;
             let mut ticker = tokio::time::interval(poll);
             ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 ticker.tick().await;
-                while let Ok(w) = watch_rx.try_recv() {
-                    watching.push(w);
+                loop {
+                    match answer_rx.try_recv() {
+                        Ok(a) => {
+                            answers[a.item].record(a.seq, a.ok, base_levels[a.item]);
+                            if a.ok {
+                                accept_times.push(a.answered.duration_since(a.sent));
+                                watching.push(Watch {
+                                    item: a.item,
+                                    seq: a.seq,
+                                    sent: a.sent,
+                                    accepted: a.answered,
+                                });
+                            } else {
+                                failed += 1;
+                            }
+                        }
+                        Err(mpsc::error::TryRecvError::Empty) => break,
+                        Err(mpsc::error::TryRecvError::Disconnected) => {
+                            open = false;
+                            break;
+                        }
+                    }
                 }
                 if watching.is_empty() {
-                    if !sending.load(Ordering::Acquire) && watch_rx.is_empty() {
-                        break;
+                    if open {
+                        continue;
                     }
-                    continue;
+                    break;
                 }
                 let mut wanted: Vec<usize> = watching.iter().map(|w| w.item).collect();
                 wanted.sort_unstable();
@@ -518,7 +577,12 @@ pub async fn e2e(
                     .map(|(&i, v)| (i, v.unwrap_or(0)))
                     .collect();
                 watching.retain(|w| {
-                    if level.get(&w.item).copied().unwrap_or(0) >= w.target {
+                    // the target is known once every earlier command to
+                    // the item has been answered
+                    let target = answers[w.item].targets.get(&w.seq).copied();
+                    let seen = level.get(&w.item).copied().unwrap_or(0);
+                    if target.is_some_and(|t| seen >= t) {
+                        answers[w.item].targets.remove(&w.seq);
                         after_202.push(now.duration_since(w.accepted));
                         after_request.push(now.duration_since(w.sent));
                         false
@@ -530,16 +594,23 @@ pub async fn e2e(
                     }
                 });
             }
-            (after_202, after_request, rtts, timed_out)
+            (
+                accept_times,
+                failed,
+                after_202,
+                after_request,
+                rtts,
+                timed_out,
+            )
         })
     };
 
     let interval = Duration::from_secs_f64(1.0 / rate.max(1) as f64);
     let total = (rate as f64 * seconds).round() as u64;
-    let mut sequence = vec![0i64; items];
+    let mut sequence = vec![0u64; items];
     let started = Instant::now();
-    let mut tasks = Vec::with_capacity(total as usize);
     let mut late = 0u64;
+    let url = Arc::new(format!("{base}/v1/stock/receipts"));
     for n in 0..total {
         let due = started + interval.mul_f64(n as f64);
         tokio::time::sleep_until(due.into()).await;
@@ -548,45 +619,34 @@ pub async fn e2e(
         }
         let k = (n as usize) % items;
         sequence[k] += 1;
-        let target = base_levels[k] + sequence[k];
+        let seq = sequence[k];
         let (s, w) = item(k, products, warehouses);
-        let (http, token, watch_tx) = (http.clone(), token.clone(), watch_tx.clone());
-        let url = format!("{base}/v1/stock/receipts");
-        tasks.push(tokio::spawn(async move {
+        let (http, token, answer_tx, url) =
+            (http.clone(), token.clone(), answer_tx.clone(), url.clone());
+        tokio::spawn(async move {
             let sent = Instant::now();
             let response = http
-                .post(url)
+                .post(url.as_str())
                 .bearer_auth(token.as_str())
                 .json(&json!({"sku": s, "warehouse": w, "quantity": 1, "reference": "E2E"}))
                 .send()
                 .await;
-            let accepted = Instant::now();
-            match response {
-                Ok(r) if r.status() == reqwest::StatusCode::ACCEPTED => {
-                    let _ = watch_tx.send(Watch {
-                        item: k,
-                        target,
-                        sent,
-                        accepted,
-                    });
-                    let _ = r.bytes().await;
-                    Some(accepted.duration_since(sent))
-                }
-                _ => None,
+            let answered = Instant::now();
+            let ok = matches!(&response, Ok(r) if r.status() == reqwest::StatusCode::ACCEPTED);
+            let _ = answer_tx.send(Answer {
+                item: k,
+                seq,
+                ok,
+                sent,
+                answered,
+            });
+            if let Ok(r) = response {
+                let _ = r.bytes().await;
             }
-        }));
+        });
     }
-    drop(watch_tx);
-    let mut accept_times = Vec::new();
-    let mut failed = 0u64;
-    for task in tasks {
-        match task.await {
-            Ok(Some(took)) => accept_times.push(took),
-            _ => failed += 1,
-        }
-    }
-    sending.store(false, Ordering::Release);
-    let (after_202, after_request, rtts, timed_out) = watcher.await?;
+    drop(answer_tx);
+    let (accept_times, failed, after_202, after_request, rtts, timed_out) = watcher.await?;
     let result = EndToEnd {
         rate,
         items,

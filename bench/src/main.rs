@@ -8,11 +8,13 @@
 //!
 //! The other subcommands are the steps of `make bench` (`scripts/bench.sh`,
 //! `docs/benchmark.md`): set-up (`db-create`, `topics`, `seed`, `prefill`),
-//! measurements (`apply-wait`, `ingress-load`, `scans-load`, `e2e`), the
-//! table (`report`) and the tear-down (`cleanup`, `db-drop`). Each
+//! measurements (`apply-wait`, `ingress-load`, `scans-load`, `e2e`, and
+//! `cpu` snapshots around each), the table (`report`) and the tear-down
+//! (`cleanup`, `db-drop`). Each
 //! measurement writes a JSON file that `report` reads.
 
 mod common;
+mod cpu;
 mod infra;
 mod load;
 mod report;
@@ -206,6 +208,18 @@ enum Command {
         #[arg(long, default_value_t = 1000)]
         poll_us: u64,
         /// Result file.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Writes the CPU time of every process, grouped, to a JSON file.
+    Cpu {
+        /// `name=pid` of processes to name (repeat).
+        #[arg(long)]
+        pid: Vec<String>,
+        /// The bench database (its PostgreSQL backends are grouped apart).
+        #[arg(long, default_value = "")]
+        database: String,
+        /// Snapshot file.
         #[arg(long)]
         out: PathBuf,
     },
@@ -488,6 +502,7 @@ async fn main() -> anyhow::Result<()> {
             )
             .await
         }
+        Command::Cpu { pid, database, out } => cpu::write_snapshot(&pid, &database, &out),
         Command::Report { dir, out } => report::report(&dir, &out),
     }
 }

@@ -633,3 +633,109 @@ async fn scanner_batches_answer_per_line_and_apply_each_scan_once() {
     kill9(&mut processor);
     env.stop().await;
 }
+
+#[tokio::test]
+async fn low_stock_fires_once_per_crossing_and_bad_movements_are_rejected_with_reasons() {
+    let (env, admin) = stock_env(&["LOW-1"], &["BKK1", "OFF1"]).await;
+    let mut processor = start_stock(&env);
+    // OFF1 goes inactive
+    let r = env
+        .call(
+            Method::PUT,
+            "/v1/warehouses/OFF1",
+            Some(&admin),
+            Some(json!({"name_th": "ปิด", "name_en": "Closed", "address": "-", "active": false})),
+        )
+        .await;
+    let id = command_id(r).await;
+    assert_eq!(env.outcome(&admin, &id).await["status"], "accepted");
+
+    // minimum 5 (from the product): 10 → 7 → 4 (crossing) → 3 → 13 → 4 (crossing)
+    let steps: [(&str, i64); 6] = [
+        ("/v1/stock/receipts", 10),
+        ("/v1/stock/issues", 3),
+        ("/v1/stock/issues", 3),
+        ("/v1/stock/issues", 1),
+        ("/v1/stock/receipts", 10),
+        ("/v1/stock/issues", 9),
+    ];
+    for (path, quantity) in steps {
+        let r = post(
+            &env,
+            &admin,
+            path,
+            json!({"sku": "LOW-1", "warehouse": "BKK1", "quantity": quantity}),
+        )
+        .await;
+        let id = command_id(r).await;
+        assert_eq!(
+            env.outcome(&admin, &id).await["status"],
+            "accepted",
+            "{path}"
+        );
+    }
+    let codec = khlang_codec::Codec::new(&env.infra.registry_url).unwrap();
+    let brokers = env.infra.brokers.clone();
+    let topic = STOCK_EVENTS.namespaced(&env.ns).as_str().to_owned();
+    let records =
+        tokio::task::spawn_blocking(move || khlang_testkit::read_committed(&brokers, &topic))
+            .await
+            .unwrap();
+    let mut low = Vec::new();
+    for record in records {
+        let event: khlang_contract::stock::StockEvent = codec
+            .decode(record.value.as_deref().unwrap())
+            .await
+            .unwrap();
+        if event.envelope.kind == "LowStock" {
+            low.push((event.after.available, event.minimum));
+        }
+    }
+    assert_eq!(low, vec![(4, Some(5)), (4, Some(5))], "once per crossing");
+
+    // rejections with stable reasons
+    let cases = [
+        (
+            "/v1/stock/receipts",
+            json!({"sku": "NOPE-1", "warehouse": "BKK1", "quantity": 1}),
+            "unknown_sku",
+        ),
+        (
+            "/v1/stock/receipts",
+            json!({"sku": "LOW-1", "warehouse": "OFF1", "quantity": 1}),
+            "warehouse_inactive",
+        ),
+        (
+            "/v1/stock/receipts",
+            json!({"sku": "LOW-1", "warehouse": "NOWH", "quantity": 1}),
+            "unknown_warehouse",
+        ),
+        (
+            "/v1/stock/issues",
+            json!({"sku": "LOW-1", "warehouse": "BKK1", "quantity": 1000}),
+            "insufficient_stock",
+        ),
+        (
+            "/v1/stock/transfers",
+            json!({"sku": "LOW-1", "from_warehouse": "BKK1", "to_warehouse": "BKK1", "quantity": 1}),
+            "same_warehouse",
+        ),
+    ];
+    for (path, body, reason) in cases {
+        let r = post(&env, &admin, path, body).await;
+        assert_eq!(r.status(), StatusCode::ACCEPTED);
+        let id = command_id(r).await;
+        let outcome = env.outcome(&admin, &id).await;
+        assert_eq!(outcome["status"], "rejected");
+        assert_eq!(outcome["reason_code"], reason);
+    }
+    // refused movements leave no ledger rows and no empty items
+    let items: i64 = sqlx::query_scalar("SELECT count(*) FROM stock.items")
+        .fetch_one(&env.pool)
+        .await
+        .unwrap();
+    assert_eq!(items, 1);
+    assert_ledger_chains(&env).await;
+    kill9(&mut processor);
+    env.stop().await;
+}

@@ -7,7 +7,7 @@ Suite Setup         Prepare Stock
 
 
 *** Variables ***
-${MIN}      5
+${MIN}      ${5}
 
 
 *** Keywords ***

@@ -176,12 +176,15 @@ db_made=1
 step "ingress (:$api_port), users and catalog processors"
 admin_login=bench-admin@khlang.invalid
 (umask 077 && openssl rand -base64 24 | tr -d '\n' >"$secrets/admin-password")
-start ingress "$ingress_tport" wait \
-  KHLANG__LISTEN="127.0.0.1:$api_port" \
-  KHLANG__AUTH__KEYS_DIR="$secrets/jwt" \
-  KHLANG_BOOTSTRAP_ADMIN_EMAIL="$admin_login" \
-  KHLANG_BOOTSTRAP_ADMIN_PASSWORD_FILE="$secrets/admin-password" \
-  "$bin/khlang-ingress"
+start_ingress() {
+  start ingress "$ingress_tport" wait \
+    KHLANG__LISTEN="127.0.0.1:$api_port" \
+    KHLANG__AUTH__KEYS_DIR="$secrets/jwt" \
+    KHLANG_BOOTSTRAP_ADMIN_EMAIL="$admin_login" \
+    KHLANG_BOOTSTRAP_ADMIN_PASSWORD_FILE="$secrets/admin-password" \
+    "$bin/khlang-ingress"
+}
+start_ingress
 start users "$users_tport" wait "$bin/khlang-users"
 start catalog "$catalog_tport" wait "$bin/khlang-catalog"
 base=http://127.0.0.1:$api_port
@@ -218,7 +221,8 @@ memory stock apply
 e2e() { # NAME RATE SECONDS
   cpu "$1" before
   "$bench" e2e "${admin_args[@]}" "${grid[@]}" --redis-prefix "$prefix" --rate "$2" \
-    --seconds "$3" --items "$e2e_items" --poll-us "$e2e_poll_us" --out "$run/$1.json"
+    --seconds "$3" --items "$e2e_items" --poll-us "$e2e_poll_us" --out "$run/$1.json" \
+    --samples "$run/$1-samples.csv"
   cpu "$1" after
   for name in ingress stock; do memory "$name" "$1"; done
 }
@@ -230,8 +234,13 @@ fi
 step "end to end: $e2e_rate receipts/s for $e2e_seconds s, 202 → Redis"
 e2e e2e "$e2e_rate" "$e2e_seconds"
 # The stock processor stops here: the loads below measure the ingress
-# alone (on two cores, applying at the same time would halve both).
+# alone (on two cores, applying at the same time would halve both). The
+# ingress starts afresh (same database, keys and admin): what an overloaded
+# e2e run queued up (memory, connections) must not carry over.
 stop stock
+stop ingress
+mv "$run/ingress.log" "$run/ingress-1.log"
+start_ingress
 
 step "single commands: $concurrency connections, $seconds s"
 cpu ingress before
@@ -250,6 +259,7 @@ memory ingress scans
 for name in users catalog; do memory "$name" end; done
 
 step "results"
+echo "stock_listoffsets_timeouts=$(grep -c 'Timed out ListOffsetsRequest' "$run/stock.log" || true)" >>"$run/meta.txt"
 "$bench" report --dir "$run" --out "$run/results.md"
 cp "$run/results.md" "$out/results.md"
 echo "bench: table saved to $out/results.md" >&2

@@ -153,6 +153,26 @@ pub fn write_json(path: &Path, value: &impl Serialize) -> anyhow::Result<()> {
         .with_context(|| format!("writing {}", path.display()))
 }
 
+/// CPU time this process has used so far (user + system, all threads), in
+/// clock ticks (`/proc/self/stat`); the load generator reports it because it
+/// exits before the CPU snapshot after its phase is taken.
+pub fn own_cpu_ticks() -> u64 {
+    let Ok(line) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0;
+    };
+    let Some(rest) = line.rfind(')').and_then(|i| line.get(i + 1..)) else {
+        return 0;
+    };
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let tick = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    tick(11) + tick(12)
+}
+
 /// Reads a secret from a file (trailing newline removed).
 pub fn read_secret(path: &Path) -> anyhow::Result<String> {
     Ok(std::fs::read_to_string(path)

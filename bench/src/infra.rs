@@ -153,7 +153,7 @@ pub async fn cleanup(
             .await?;
         if !keys.is_empty() {
             deleted += keys.len();
-            let () = redis::cmd("DEL").arg(&keys).query_async(&mut conn).await?;
+            let () = redis::cmd("DEL").arg(keys).query_async(&mut conn).await?;
         }
         if next == 0 {
             break;
@@ -302,17 +302,21 @@ pub async fn prefill(
         true,
         1,
     );
-    let rounds = 2000u32;
-    let t = Instant::now();
-    for _ in 0..rounds {
-        codec.encode(topic, STOCK_COMMAND_SUBJECT, &probe).await?;
+    let rounds = 500u32;
+    let (mut encode_us, mut compose_us) = (f64::MAX, f64::MAX);
+    // alternating trials, the best of each: the machine is shared
+    for _ in 0..3 {
+        let t = Instant::now();
+        for _ in 0..rounds {
+            codec.encode(topic, STOCK_COMMAND_SUBJECT, &probe).await?;
+        }
+        encode_us = encode_us.min(t.elapsed().as_secs_f64() * 1e6 / f64::from(rounds));
+        let t = Instant::now();
+        for _ in 0..rounds {
+            compose_subject(STOCK_COMMAND_SUBJECT)?;
+        }
+        compose_us = compose_us.min(t.elapsed().as_secs_f64() * 1e6 / f64::from(rounds));
     }
-    let encode_us = t.elapsed().as_secs_f64() * 1e6 / f64::from(rounds);
-    let t = Instant::now();
-    for _ in 0..rounds {
-        compose_subject(STOCK_COMMAND_SUBJECT)?;
-    }
-    let compose_us = t.elapsed().as_secs_f64() * 1e6 / f64::from(rounds);
 
     let started = Instant::now();
     // encoding is the slow part: one task per core

@@ -119,7 +119,7 @@ pub async fn seed(
             .write(true)
             .mode(0o600)
             .open(device_out)?;
-        write!(file, "{username}\n{secret}\n")?;
+        writeln!(file, "{username}\n{secret}")?;
     }
     eprintln!(
         "device account {username} made ({} writes in all)",
@@ -153,6 +153,9 @@ pub struct Closed {
     pub latency: Percentiles,
     /// A sample of failures.
     pub errors: Vec<String>,
+    /// CPU ticks the load generator used (its whole run).
+    #[serde(default)]
+    pub generator_cpu_ticks: u64,
 }
 
 struct Sample {
@@ -237,6 +240,7 @@ fn summarize(
         units_per_sec: units as f64 / seconds,
         latency,
         errors,
+        generator_cpu_ticks: crate::common::own_cpu_ticks(),
     }
 }
 
@@ -423,6 +427,9 @@ pub struct EndToEnd {
     pub visible_after_202: Percentiles,
     /// Request → visible in Redis.
     pub visible_after_request: Percentiles,
+    /// CPU ticks the load generator used (its whole run).
+    #[serde(default)]
+    pub generator_cpu_ticks: u64,
 }
 
 /// A command's answer, sent to the watcher.
@@ -486,6 +493,7 @@ pub async fn e2e(
     warehouses: usize,
     poll: Duration,
     out: &Path,
+    samples: Option<&Path>,
 ) -> anyhow::Result<()> {
     let http = http_client()?;
     let token = Arc::new(login(&http, base, admin, password).await?);
@@ -506,6 +514,7 @@ pub async fn e2e(
     let base_levels: Vec<i64> = base_levels.into_iter().map(|v| v.unwrap_or(0)).collect();
 
     let (answer_tx, mut answer_rx) = mpsc::unbounded_channel::<Answer>();
+    let started = Instant::now();
     let watcher = {
         let keys = keys.clone();
         let base_levels = base_levels.clone();
@@ -584,7 +593,11 @@ pub async fn e2e(
                     if target.is_some_and(|t| seen >= t) {
                         answers[w.item].targets.remove(&w.seq);
                         after_202.push(now.duration_since(w.accepted));
-                        after_request.push(now.duration_since(w.sent));
+                        after_request.push((
+                            w.sent.duration_since(started).as_secs_f64() * 1000.0,
+                            w.item,
+                            now.duration_since(w.sent),
+                        ));
                         false
                     } else if now.duration_since(w.accepted) > patience {
                         timed_out += 1;
@@ -608,7 +621,6 @@ pub async fn e2e(
     let interval = Duration::from_secs_f64(1.0 / rate.max(1) as f64);
     let total = (rate as f64 * seconds).round() as u64;
     let mut sequence = vec![0u64; items];
-    let started = Instant::now();
     let mut late = 0u64;
     let url = Arc::new(format!("{base}/v1/stock/receipts"));
     for n in 0..total {
@@ -660,9 +672,24 @@ pub async fn e2e(
         poll_interval_us: poll.as_micros() as u64,
         poll_rtt_p50_ms: percentiles(rtts).p50,
         accept: percentiles(accept_times),
-        visible_after_202: percentiles(after_202),
-        visible_after_request: percentiles(after_request),
+        visible_after_202: percentiles(after_202.clone()),
+        visible_after_request: percentiles(after_request.iter().map(|(_, _, d)| *d).collect()),
+        generator_cpu_ticks: crate::common::own_cpu_ticks(),
     };
+    if let Some(path) = samples {
+        let mut csv = String::from("sent_at_ms,item,request_to_202_ms,visible_after_202_ms\n");
+        let mut rows: Vec<_> = after_request.iter().zip(&after_202).collect();
+        rows.sort_by(|a, b| a.0 .0.total_cmp(&b.0 .0));
+        for ((sent_at, item, to_visible), after) in rows {
+            let to_202 = to_visible.saturating_sub(*after);
+            csv.push_str(&format!(
+                "{sent_at:.1},{item},{:.2},{:.2}\n",
+                to_202.as_secs_f64() * 1000.0,
+                after.as_secs_f64() * 1000.0
+            ));
+        }
+        std::fs::write(path, csv)?;
+    }
     eprintln!(
         "e2e at {rate}/s: {} sent, {} 202, {} visible, {} timed out; 202→redis p50 {:.1} ms p99 {:.1} ms; request→202 p50 {:.1} ms p99 {:.1} ms",
         result.sent, result.accepted, result.visible, result.timed_out,

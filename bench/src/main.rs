@@ -210,6 +210,9 @@ enum Command {
         /// Result file.
         #[arg(long)]
         out: PathBuf,
+        /// CSV of every command's latencies, in send order.
+        #[arg(long)]
+        samples: Option<PathBuf>,
     },
     /// Writes the CPU time of every process, grouped, to a JSON file.
     Cpu {
@@ -484,6 +487,7 @@ async fn main() -> anyhow::Result<()> {
             items,
             poll_us,
             out,
+            samples,
         } => {
             let password = common::read_secret(&admin.password_file)?;
             load::e2e(
@@ -499,6 +503,7 @@ async fn main() -> anyhow::Result<()> {
                 grid.warehouses,
                 Duration::from_micros(poll_us),
                 &out,
+                samples.as_deref(),
             )
             .await
         }

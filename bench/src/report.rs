@@ -282,6 +282,12 @@ pub fn build(dir: &Path) -> anyhow::Result<String> {
             )?;
         }
     }
+    if let Some(timeouts) = meta.get("stock_listoffsets_timeouts") {
+        writeln!(
+            notes,
+            "khlang-stock logged {timeouts} `Timed out ListOffsetsRequest` (the lag gauge's watermark queries on its polling thread, 500 ms each)."
+        )?;
+    }
     if let Some(a) = &applied {
         writeln!(
             notes,
@@ -294,8 +300,14 @@ pub fn build(dir: &Path) -> anyhow::Result<String> {
                 .map_or("—".into(), |s| format!("{s:.1} s"))
         )?;
     }
-    for (label, e) in [("4a", &e2e), ("4b", &e2e_low)] {
+    for (label, e, file) in [("4a", &e2e, "e2e"), ("4b", &e2e_low, "e2e-low")] {
         let Some(e) = e else { continue };
+        if let Some((n, p50, p99)) = settled(dir, file, 5000.0) {
+            writeln!(
+                notes,
+                "{label}: without the commands sent in the first 5 s ({n} left): 202 → visible p50 {p50:.1} ms, p99 {p99:.1} ms (every command in `{file}-samples.csv`)."
+            )?;
+        }
         writeln!(
             notes,
             "{label}: {} sent, {} answered 202, {} seen in Redis, {} not seen within 10 s, {} sends started > 5 ms late; Redis poll round trip p50 {:.2} ms; 202 → visible max {:.1} ms.",
@@ -304,6 +316,27 @@ pub fn build(dir: &Path) -> anyhow::Result<String> {
     }
     let cpu = cpu_table(dir, &meta, &applied, &e2e, &e2e_low, &single, &scans)?;
     Ok(format!("{t}{notes}{cpu}"))
+}
+
+/// 202 → visible percentiles of the commands sent after `after_ms`, from
+/// the samples CSV of an e2e run.
+fn settled(dir: &Path, file: &str, after_ms: f64) -> Option<(usize, f64, f64)> {
+    let text = std::fs::read_to_string(dir.join(format!("{file}-samples.csv"))).ok()?;
+    let mut v: Vec<f64> = text
+        .lines()
+        .skip(1)
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            let sent: f64 = f.first()?.parse().ok()?;
+            (sent >= after_ms).then(|| f.get(3)?.parse().ok())?
+        })
+        .collect();
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    let at = |q: f64| v[((v.len() as f64 * q).ceil() as usize).clamp(1, v.len()) - 1];
+    Some((v.len(), at(0.5), at(0.99)))
 }
 
 /// Cores used per group of processes during each measurement.
@@ -325,33 +358,50 @@ fn cpu_table(
             "3 stock apply",
             "apply",
             applied.as_ref().map(|a| a.expected as f64),
+            None,
         ),
-        ("4a e2e", "e2e", e2e.as_ref().map(|e| e.accepted as f64)),
+        (
+            "4a e2e",
+            "e2e",
+            e2e.as_ref().map(|e| e.accepted as f64),
+            e2e.as_ref().map(|e| e.generator_cpu_ticks),
+        ),
         (
             "4b e2e",
             "e2e-low",
             e2e_low.as_ref().map(|e| e.accepted as f64),
+            e2e_low.as_ref().map(|e| e.generator_cpu_ticks),
         ),
         (
             "2a single commands",
             "ingress",
             single.as_ref().map(|s| s.units as f64),
+            single.as_ref().map(|s| s.generator_cpu_ticks),
         ),
         (
             "2b scan lines",
             "scans",
             scans.as_ref().map(|s| s.units as f64),
+            scans.as_ref().map(|s| s.generator_cpu_ticks),
         ),
     ];
     let mut rows = Vec::new();
     let mut columns: Vec<String> = Vec::new();
-    for (label, file, units) in phases {
+    for (label, file, units, generator) in phases {
         let before: Option<Snapshot> = read_json(dir, &format!("cpu-{file}-before.json"));
         let after: Option<Snapshot> = read_json(dir, &format!("cpu-{file}-after.json"));
         let (Some(before), Some(after)) = (before, after) else {
             continue;
         };
-        let (seconds, groups) = crate::cpu::cores(&before, &after, clk_tck);
+        let (seconds, mut groups) = crate::cpu::cores(&before, &after, clk_tck);
+        // the load generator has exited by the second snapshot; it reports
+        // its own CPU time
+        if let Some(ticks) = generator.filter(|t| *t > 0) {
+            groups.insert(
+                "load generator (khlang-bench)".into(),
+                ticks as f64 / clk_tck / seconds,
+            );
+        }
         for name in groups.keys() {
             if name != "machine busy" && !columns.contains(name) {
                 columns.push(name.clone());
@@ -408,7 +458,7 @@ fn cpu_table(
 pub fn report(dir: &Path, out: &Path) -> anyhow::Result<()> {
     let table = build(dir)?;
     println!("{table}");
-    std::fs::write(out, &table).with_context(|| format!("writing {}", out.display()))
+    std::fs::write(out, table).with_context(|| format!("writing {}", out.display()))
 }
 
 #[cfg(test)]

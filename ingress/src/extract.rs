@@ -55,6 +55,13 @@ pub struct JsonBody<T>(pub T);
 /// `malformed_body` for bad JSON or wrong types, `validation_failed` for
 /// values the rules refuse.
 pub fn parse_json<T: DeserializeOwned + Validate>(bytes: &[u8]) -> Result<T, ApiError> {
+    // a JSON string may spell NUL as \u0000, which no text column stores
+    if bytes.windows(6).any(|w| w.eq_ignore_ascii_case(b"\\u0000")) {
+        return Err(ApiError::new(
+            Code::ValidationFailed,
+            "NUL characters are not allowed in text",
+        ));
+    }
     let value: T = serde_json::from_slice(bytes).map_err(|e| {
         let mut error = ApiError::new(Code::MalformedBody, format!("body is not valid: {e}"));
         // serde names the missing field; keep it machine-readable too

@@ -163,8 +163,23 @@ pub async fn observe(State(state): State<AppState>, mut request: Request, next: 
     response
 }
 
+/// Refuses NUL characters in the path or query (`%00`): no text column
+/// can store them, and no id or filter contains them.
+fn has_nul(request: &Request) -> bool {
+    let uri = request.uri();
+    let contains = |text: &str| text.to_ascii_lowercase().contains("%00");
+    contains(uri.path()) || uri.query().is_some_and(contains)
+}
+
 /// Bounds the time a request may take.
 pub async fn timeout(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    if has_nul(&request) {
+        return ApiError::new(
+            Code::ValidationFailed,
+            "NUL characters are not allowed in paths or query strings",
+        )
+        .into_response();
+    }
     let limit = Duration::from_millis(state.config.http.request_timeout_ms);
     match tokio::time::timeout(limit, next.run(request)).await {
         Ok(response) => response,

@@ -288,6 +288,27 @@ async fn rejected_commands_end_in_a_reason_code_and_bad_input_in_field_errors() 
     )
     .await;
     assert_eq!(body["code"], "command_not_found");
+    // NUL cannot be stored in any text column: refused at the edge, not a 500
+    let (status, body) = error_of(
+        env.call(Method::GET, "/v1/users?q=a%00b", Some(&admin), None)
+            .await,
+    )
+    .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("validation_failed"))
+    );
+    let (_, body) = error_of(
+        env.call(
+            Method::PATCH,
+            &format!("/v1/users/{missing}"),
+            Some(&admin),
+            Some(json!({ "display_name": "a\u{0}b" })),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(body["code"], "validation_failed");
     let (_, body) = error_of(env.call(Method::GET, "/v1/nothing", None, None).await).await;
     assert_eq!(body["code"], "not_found");
     let (_, body) = error_of(env.call(Method::DELETE, "/v1/me", Some(&admin), None).await).await;

@@ -238,6 +238,15 @@ pub async fn post_scans(
     let mut results: Vec<LineResult> = Vec::with_capacity(lines.len());
     let mut commands: Vec<(usize, StockCommand)> = Vec::new();
     for (number, line) in lines {
+        if line.to_ascii_lowercase().contains("\\u0000") {
+            results.push(invalid(
+                number,
+                "line",
+                "malformed",
+                "NUL characters are not allowed",
+            ));
+            continue;
+        }
         let scan: ScanLine = match serde_json::from_str(line) {
             Ok(scan) => scan,
             Err(e) => {

@@ -14,7 +14,8 @@
 # BENCH_SECONDS (20), BENCH_SCAN_BATCH (1000), BENCH_SCAN_CONCURRENCY (4),
 # BENCH_SCAN_SECONDS (15), BENCH_E2E_RATE (1000), BENCH_E2E_SECONDS (15),
 # BENCH_E2E_ITEMS (200), BENCH_E2E_POLL_US (1000), BENCH_E2E_LOW_RATE (200:
-# a second, shorter e2e run below the aim's rate; 0 skips it), BENCH_SKIP_BUILD (0),
+# a second e2e run below the aim's rate, first; 0 skips it),
+# BENCH_E2E_LOW_SECONDS (20), BENCH_SKIP_BUILD (0),
 # BENCH_KEEP (0: 1 keeps the database, topics and keys for a look).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -214,7 +215,7 @@ step "khlang-stock applying the $prefill pre-filled commands"
 cpu apply before
 start stock "$stock_tport" nowait "$bin/khlang-stock"
 "$bench" apply-wait --metrics "http://127.0.0.1:$stock_tport/metrics" --expect "$prefill" \
-  --out "$run/apply.json"
+  --pid "${pids[stock]}" --out "$run/apply.json"
 cpu apply after
 memory stock apply
 
@@ -227,9 +228,10 @@ e2e() { # NAME RATE SECONDS
   for name in ingress stock; do memory "$name" "$1"; done
 }
 e2e_low_rate=${BENCH_E2E_LOW_RATE:-200}
+e2e_low_seconds=${BENCH_E2E_LOW_SECONDS:-20}
 if [ "$e2e_low_rate" -gt 0 ]; then
-  step "end to end, below the aim's rate: $e2e_low_rate receipts/s for 10 s"
-  e2e e2e-low "$e2e_low_rate" 10
+  step "end to end, below the aim's rate: $e2e_low_rate receipts/s for $e2e_low_seconds s"
+  e2e e2e-low "$e2e_low_rate" "$e2e_low_seconds"
 fi
 step "end to end: $e2e_rate receipts/s for $e2e_seconds s, 202 → Redis"
 e2e e2e "$e2e_rate" "$e2e_seconds"

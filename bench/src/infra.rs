@@ -432,6 +432,7 @@ pub async fn apply_wait(
     metrics_url: &str,
     expected: u64,
     timeout: Duration,
+    pid: Option<u32>,
     out: &Path,
 ) -> anyhow::Result<()> {
     let http = reqwest::Client::builder()
@@ -444,6 +445,11 @@ pub async fn apply_wait(
     let text = loop {
         if started.elapsed() > timeout {
             bail!("only {last_progress} applied after {timeout:?}");
+        }
+        if let Some(pid) = pid {
+            if !Path::new(&format!("/proc/{pid}")).exists() {
+                bail!("the processor (pid {pid}) exited; {last_progress} applied");
+            }
         }
         let text = match http.get(metrics_url).send().await {
             Ok(r) => r.text().await.unwrap_or_default(),

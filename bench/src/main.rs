@@ -134,6 +134,9 @@ enum Command {
         /// Give up after this many seconds.
         #[arg(long, default_value_t = 300)]
         timeout_secs: u64,
+        /// The processor's pid: give up at once if it exits.
+        #[arg(long)]
+        pid: Option<u32>,
         /// Result file.
         #[arg(long)]
         out: PathBuf,
@@ -425,8 +428,18 @@ async fn main() -> anyhow::Result<()> {
             metrics,
             expect,
             timeout_secs,
+            pid,
             out,
-        } => infra::apply_wait(&metrics, expect, Duration::from_secs(timeout_secs), &out).await,
+        } => {
+            infra::apply_wait(
+                &metrics,
+                expect,
+                Duration::from_secs(timeout_secs),
+                pid,
+                &out,
+            )
+            .await
+        }
         Command::IngressLoad {
             admin,
             grid,

@@ -135,6 +135,9 @@ pub struct HttpConfig {
     pub cors_origins: Vec<String>,
     /// Longest `?wait=` on `GET /v1/commands/{id}`, seconds.
     pub max_wait_secs: u64,
+    /// Requests handled at once; more are answered 503 at once rather than
+    /// queued (queues only add latency and memory under overload).
+    pub max_in_flight: usize,
 }
 
 /// Ingress settings.
@@ -206,6 +209,7 @@ impl Default for Config {
                 request_timeout_ms: 15_000,
                 cors_origins: Vec::new(),
                 max_wait_secs: 10,
+                max_in_flight: 512,
             },
             bootstrap_admin: BootstrapAdmin::default(),
         }

@@ -311,6 +311,9 @@ pub async fn start(
         bus: bus.clone(),
         metrics,
         topics,
+        in_flight: Arc::new(tokio::sync::Semaphore::new(
+            config.http.max_in_flight.max(1),
+        )),
     };
     bootstrap::first_admin(&state)
         .await

@@ -173,6 +173,15 @@ fn has_nul(request: &Request) -> bool {
 
 /// Bounds the time a request may take.
 pub async fn timeout(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    // Load shedding: a request that cannot start now is refused now.
+    let Ok(_permit) = state.in_flight.clone().try_acquire_owned() else {
+        return ApiError::new(
+            Code::ServiceUnavailable,
+            "the ingress is at capacity; retry",
+        )
+        .retry_after(Duration::from_secs(1))
+        .into_response();
+    };
     if has_nul(&request) {
         return ApiError::new(
             Code::ValidationFailed,

@@ -38,6 +38,8 @@ pub struct AppState {
     pub bus: Bus,
     /// Metrics.
     pub metrics: Metrics,
+    /// Permits for requests in flight (see `http.max_in_flight`).
+    pub in_flight: std::sync::Arc<tokio::sync::Semaphore>,
     /// Topics.
     pub topics: Topics,
 }

@@ -11,6 +11,8 @@ mod compose;
 mod error;
 mod registry;
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use apache_avro::types::Value;
@@ -35,6 +37,7 @@ pub const MAGIC_BYTE: u8 = 0;
 /// Cheap to clone; the registry lookups are cached inside.
 #[derive(Clone)]
 pub struct Codec {
+    composed: Arc<Mutex<HashMap<&'static str, String>>>,
     encoder: EasyAvroEncoder,
     decoder: EasyAvroDecoder,
     registry: Registry,
@@ -60,10 +63,27 @@ impl Codec {
             .build()
             .map_err(|e| CodecError::Registry(e.to_string()))?;
         Ok(Self {
+            composed: Arc::default(),
             encoder: EasyAvroEncoder::new(settings.clone()),
             decoder: EasyAvroDecoder::new(settings),
             registry: Registry::new(url)?,
         })
+    }
+
+    /// The subject's schema with the envelope inlined, composed once per
+    /// subject: composing parses both schemas, which cost more than the
+    /// encoding itself when done per record.
+    fn composed_schema(&self, subject: Subject) -> Result<String, CodecError> {
+        let mut cache = self
+            .composed
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(schema) = cache.get(subject.name) {
+            return Ok(schema.clone());
+        }
+        let schema = compose_subject(subject)?;
+        cache.insert(subject.name, schema.clone());
+        Ok(schema)
     }
 
     /// The registry client behind this codec.
@@ -85,7 +105,7 @@ impl Codec {
         subject: Subject,
         item: &T,
     ) -> Result<Vec<u8>, CodecError> {
-        let schema = compose_subject(subject)?;
+        let schema = self.composed_schema(subject)?;
         let strategy = SubjectNameStrategy::TopicNameStrategyWithSchema(
             topic.as_str().to_owned(),
             false,

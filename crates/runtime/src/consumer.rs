@@ -184,25 +184,23 @@ pub(crate) fn consume_loop(
             }
         }
         if last_mirror.elapsed() >= Duration::from_secs(2) {
-            mirror_positions(&consumer, &positions, &metrics);
+            mirror_positions(&consumer, &positions);
             last_mirror = std::time::Instant::now();
         }
     }
     tracing::info!("consumer stopping: draining and leaving the group");
     consumer.context().drain();
-    mirror_positions(&consumer, &positions, &metrics);
+    mirror_positions(&consumer, &positions);
     drop(queue);
     // Closing runs the revoke callback (another, now empty, drain) here.
     drop(consumer);
 }
 
 /// Commits the applied positions to Kafka (a mirror of the PostgreSQL
-/// offsets, for `khlangctl lag` and standard tools) and updates the lag gauge.
-fn mirror_positions(
-    consumer: &BaseConsumer<RuntimeContext>,
-    positions: &Positions,
-    metrics: &RuntimeMetrics,
-) {
+/// offsets, for `khlangctl lag` and standard tools). Never blocks: the lag
+/// gauge is computed on a thread of its own ([`watch_lag`]), because asking
+/// the broker for watermarks here stalled polling after idle spells.
+fn mirror_positions(consumer: &BaseConsumer<RuntimeContext>, positions: &Positions) {
     let snapshot: Vec<((String, i32), i64)> = match positions.lock() {
         Ok(map) => map.iter().map(|(k, v)| (k.clone(), *v)).collect(),
         Err(_) => return,
@@ -214,21 +212,41 @@ fn mirror_positions(
             continue;
         }
         let _ = tpl.add_partition_offset(topic, *partition, Offset::Offset(*next));
-        if let Ok((_, high)) =
-            consumer.fetch_watermarks(topic, *partition, Duration::from_millis(500))
-        {
-            metrics
-                .consumer_lag
-                .get_or_create(&crate::metrics::PartitionLabels {
-                    topic: topic.clone(),
-                    partition: *partition,
-                })
-                .set((high - next).max(0));
-        }
     }
     if tpl.count() > 0 {
         if let Err(error) = consumer.commit(&tpl, CommitMode::Async) {
             tracing::debug!(%error, "mirroring offsets to kafka failed");
+        }
+    }
+}
+
+/// Updates the lag gauge every `every` from the broker's high watermarks,
+/// on a thread of its own with its own client, until `cancel`.
+pub(crate) fn watch_lag(
+    client: BaseConsumer,
+    positions: Positions,
+    metrics: RuntimeMetrics,
+    every: Duration,
+    cancel: CancellationToken,
+) {
+    while !cancel.is_cancelled() {
+        let snapshot: Vec<((String, i32), i64)> = match positions.lock() {
+            Ok(map) => map.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+            Err(_) => return,
+        };
+        for ((topic, partition), next) in snapshot {
+            if let Ok((_, high)) =
+                client.fetch_watermarks(&topic, partition, Duration::from_secs(2))
+            {
+                metrics
+                    .consumer_lag
+                    .get_or_create(&crate::metrics::PartitionLabels { topic, partition })
+                    .set((high - next).max(0));
+            }
+        }
+        let deadline = std::time::Instant::now() + every;
+        while std::time::Instant::now() < deadline && !cancel.is_cancelled() {
+            std::thread::sleep(Duration::from_millis(100));
         }
     }
 }

@@ -119,6 +119,29 @@ pub async fn run<P: Processor>(
         health: health.clone(),
     };
     let relay_task = tokio::spawn(relay.run());
+    let lag_client: BaseConsumer = {
+        let mut lag_config = ClientConfig::new();
+        lag_config.set("bootstrap.servers", &config.brokers);
+        for (key, value) in &config.kafka_overrides {
+            lag_config.set(key, value);
+        }
+        lag_config.create()?
+    };
+    let lag_positions = positions.clone();
+    let lag_metrics = metrics.clone();
+    let lag_cancel = cancel.clone();
+    std::thread::Builder::new()
+        .name(format!("{}-lag", config.service))
+        .spawn(move || {
+            crate::consumer::watch_lag(
+                lag_client,
+                lag_positions,
+                lag_metrics,
+                std::time::Duration::from_secs(5),
+                lag_cancel,
+            );
+        })
+        .map_err(RuntimeError::Telemetry)?;
     let consumer_cancel = cancel.clone();
     let consumer_thread = std::thread::Builder::new()
         .name(format!("{}-consumer", config.service))

@@ -244,6 +244,10 @@ stop ingress
 mv "$run/ingress.log" "$run/ingress-1.log"
 start_ingress
 
+step "sign-in latency (argon2id) and command 202 latency at a modest 200/s"
+KHLANG_ADMIN_PASSWORD=$(cat "$secrets/admin-password") "$bench" ingress --base "$base" \
+  --login "$admin_login" --logins 20 --commands 3000 --rate 200 | tee "$run/signin.md"
+
 step "single commands: $concurrency connections, $seconds s"
 cpu ingress before
 "$bench" ingress-load "${admin_args[@]}" "${grid[@]}" --concurrency "$concurrency" \
@@ -263,5 +267,6 @@ for name in users catalog; do memory "$name" end; done
 step "results"
 echo "stock_listoffsets_timeouts=$(grep -c 'Timed out ListOffsetsRequest' "$run/stock.log" || true)" >>"$run/meta.txt"
 "$bench" report --dir "$run" --out "$run/results.md"
+{ echo; cat "$run/signin.md"; } >>"$run/results.md"
 cp "$run/results.md" "$out/results.md"
 echo "bench: table saved to $out/results.md" >&2

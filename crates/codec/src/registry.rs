@@ -80,6 +80,26 @@ impl Registry {
             .map_err(|e| CodecError::Registry(e.to_string()))
     }
 
+    /// Whether `subject` has at least one registered version.
+    ///
+    /// # Errors
+    /// [`CodecError::Registry`] when the registry cannot be reached.
+    pub async fn has_versions(&self, subject: &str) -> Result<bool, CodecError> {
+        let response = self
+            .http
+            .get(format!("{}/subjects/{subject}/versions", self.url))
+            .send()
+            .await
+            .map_err(|e| CodecError::Registry(e.to_string()))?;
+        match response.status() {
+            status if status.is_success() => Ok(true),
+            reqwest::StatusCode::NOT_FOUND => Ok(false),
+            status => Err(CodecError::Registry(format!(
+                "versions of {subject}: {status}"
+            ))),
+        }
+    }
+
     /// Sets the compatibility level of one subject.
     ///
     /// # Errors
@@ -95,14 +115,23 @@ impl Registry {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let response = self
+            let sent = self
                 .http
                 .put(format!("{}/config/{subject}", self.url))
                 .header("content-type", "application/vnd.schemaregistry.v1+json")
                 .json(&json!({ "compatibility": level.as_str() }))
                 .send()
-                .await
-                .map_err(|e| CodecError::Registry(e.to_string()))?;
+                .await;
+            let response = match sent {
+                Ok(response) => response,
+                // a pooled connection the registry closed: try a new one
+                Err(error) if attempt < 5 => {
+                    tracing::debug!(%error, subject, "registry request failed; retrying");
+                    tokio::time::sleep(std::time::Duration::from_millis(50 * attempt)).await;
+                    continue;
+                }
+                Err(error) => return Err(CodecError::Registry(error.to_string())),
+            };
             let status = response.status();
             if status.is_success() {
                 return Ok(());
@@ -124,7 +153,9 @@ impl Registry {
     /// # Errors
     /// [`CodecError::Registry`] when the registry cannot be reached.
     pub async fn is_compatible(&self, subject: &str, schema: &str) -> Result<bool, CodecError> {
-        if !self.subjects().await?.iter().any(|s| s == subject) {
+        // Asked per subject: the list of all subjects is capped (Apicurio
+        // answers at most 1000), so a subject missing from it may exist.
+        if !self.has_versions(subject).await? {
             return Ok(true);
         }
         is_compatible_schema(

@@ -399,7 +399,7 @@ async fn mixed_load_with_kills_conserves_stock_and_transfers() {
     );
 
     // quiescence: every saga step done
-    eventually("transfers settled", Duration::from_secs(30), || {
+    eventually("transfers settled", Duration::from_secs(90), || {
         let pool = env.pool.clone();
         async move {
             let open: i64 = sqlx::query_scalar(
@@ -485,7 +485,7 @@ async fn reservations_expire_exactly_once_across_a_restart() {
     // two instances at once: both timers send expiries
     let mut a = start_stock(&env);
     let mut b = start_stock(&env);
-    eventually("all expired", Duration::from_secs(30), || {
+    eventually("all expired", Duration::from_secs(90), || {
         let pool = env.pool.clone();
         async move {
             let active: i64 = sqlx::query_scalar(

@@ -166,7 +166,7 @@ impl TestEnv {
         let pool = env.pool.clone();
         eventually(
             "the bootstrap admin is registered",
-            Duration::from_secs(30),
+            Duration::from_secs(90),
             || {
                 let pool = pool.clone();
                 async move {

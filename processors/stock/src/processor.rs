@@ -124,18 +124,27 @@ struct Product {
     min_stock: i64,
 }
 
-async fn product(tx: &mut PgConnection, sku: &str) -> Result<Option<Product>, sqlx::Error> {
-    let row = sqlx::query(include_str!("queries/catalog_product.sql"))
+/// The product and whether the item's warehouse is active, in one round
+/// trip (`None` for what the catalog does not know).
+async fn catalog_lookup(
+    tx: &mut PgConnection,
+    sku: &str,
+    warehouse: &str,
+) -> Result<(Option<Product>, Option<bool>), sqlx::Error> {
+    let row = sqlx::query(include_str!("queries/catalog_lookup.sql"))
         .bind(sku)
-        .fetch_optional(tx)
+        .bind(warehouse)
+        .fetch_one(tx)
         .await?;
-    row.map(|r| {
-        Ok(Product {
-            active: r.try_get::<String, _>("status")? == "active",
-            min_stock: r.try_get("min_stock")?,
-        })
-    })
-    .transpose()
+    let status: Option<String> = row.try_get("status")?;
+    let product = match status {
+        None => None,
+        Some(status) => Some(Product {
+            active: status == "active",
+            min_stock: row.try_get("min_stock")?,
+        }),
+    };
+    Ok((product, row.try_get("warehouse_active")?))
 }
 
 async fn warehouse_state(tx: &mut PgConnection, code: &str) -> Result<Option<bool>, sqlx::Error> {
@@ -149,7 +158,11 @@ async fn check_warehouse(
     tx: &mut PgConnection,
     code: &str,
 ) -> Result<Option<Refusal>, sqlx::Error> {
-    Ok(match warehouse_state(tx, code).await? {
+    Ok(warehouse_refusal(code, warehouse_state(tx, code).await?))
+}
+
+fn warehouse_refusal(code: &str, state: Option<bool>) -> Option<Refusal> {
+    match state {
         None => Some(refusal(
             reasons::UNKNOWN_WAREHOUSE,
             format!("warehouse {code} is not in the catalog"),
@@ -159,43 +172,43 @@ async fn check_warehouse(
             format!("warehouse {code} is inactive"),
         )),
         Some(true) => None,
-    })
+    }
 }
 
 /// The catalog side of a user command: a known product (active for
 /// anything that brings or promises stock) and a known, active warehouse.
 /// The saga's own steps and expiries are never refused here: they finish
 /// whatever happened to the catalog since they started.
-async fn catalog_checks(
-    tx: &mut PgConnection,
+fn catalog_checks(
     command: &StockCommand,
     kind: StockCommandKind<'_>,
     product: Option<&Product>,
-) -> Result<Option<Refusal>, ApplyError> {
+    warehouse_active: Option<bool>,
+) -> Option<Refusal> {
     use StockCommandKind as K;
     if matches!(
         kind,
         K::TransferExpect(_) | K::TransferWithdraw(_) | K::TransferReturn(_) | K::Expire(_)
     ) {
-        return Ok(None);
+        return None;
     }
     if product.is_none() {
-        return Ok(Some(refusal(
+        return Some(refusal(
             reasons::UNKNOWN_SKU,
             format!("{} is not in the catalog", command.sku),
-        )));
+        ));
     }
-    if let Some(refused) = check_warehouse(tx, &command.warehouse).await? {
-        return Ok(Some(refused));
+    if let Some(refused) = warehouse_refusal(&command.warehouse, warehouse_active) {
+        return Some(refused);
     }
     let needs_active = matches!(kind, K::Receive(_) | K::Reserve(_) | K::TransferOut(_));
     if needs_active && !product.is_some_and(|p| p.active) {
-        return Ok(Some(refusal(
+        return Some(refusal(
             reasons::PRODUCT_DISCONTINUED,
             format!("{} is discontinued", command.sku),
-        )));
+        ));
     }
-    Ok(None)
+    None
 }
 
 /// One movement decided: the new item and how to record it.
@@ -738,10 +751,11 @@ impl Processor for StockProcessor {
                 "sku and warehouse are 1-64 characters without '@'",
             ));
         }
-        let product = product(ctx.tx, &command.sku).await?;
+        let (product, warehouse_active) =
+            catalog_lookup(ctx.tx, &command.sku, &command.warehouse).await?;
         // checked before the item is locked (and created), so a refused
         // command leaves nothing behind
-        if let Some(refused) = catalog_checks(ctx.tx, command, kind, product.as_ref()).await? {
+        if let Some(refused) = catalog_checks(command, kind, product.as_ref(), warehouse_active) {
             return rejected(refused);
         }
         let locked = lock(ctx.tx, &command.sku, &command.warehouse).await?;
@@ -762,23 +776,18 @@ impl Processor for StockProcessor {
         let low = minimum.is_some_and(|m| after.available() < m);
         let crossed = low && !locked.low;
         let version = locked.version + 1;
-        sqlx::query(include_str!("queries/save_item.sql"))
-            .bind(&command.sku)
-            .bind(&command.warehouse)
-            .bind(after.on_hand)
-            .bind(after.reserved)
-            .bind(after.in_transit)
-            .bind(movement.minimum_override)
-            .bind(low)
-            .bind(version)
-            .execute(&mut *ctx.tx)
-            .await?;
         let actor = &command.envelope.actor;
         if movement.ledger {
-            sqlx::query(include_str!("queries/insert_ledger.sql"))
-                .bind(&command.envelope.id)
+            let written = sqlx::query(include_str!("queries/save_item_with_ledger.sql"))
                 .bind(&command.sku)
                 .bind(&command.warehouse)
+                .bind(after.on_hand)
+                .bind(after.reserved)
+                .bind(after.in_transit)
+                .bind(movement.minimum_override)
+                .bind(low)
+                .bind(version)
+                .bind(&command.envelope.id)
                 .bind(movement.name)
                 .bind(movement.quantity)
                 .bind(&movement.reason)
@@ -788,10 +797,26 @@ impl Processor for StockProcessor {
                 .bind(before.on_hand)
                 .bind(before.reserved)
                 .bind(before.in_transit)
+                .bind(command.envelope.occurred_at)
+                .execute(&mut *ctx.tx)
+                .await?
+                .rows_affected();
+            if written != 1 {
+                return Err(ApplyError::Transient(format!(
+                    "item {}@{} was not saved",
+                    command.sku, command.warehouse
+                )));
+            }
+        } else {
+            sqlx::query(include_str!("queries/save_item.sql"))
+                .bind(&command.sku)
+                .bind(&command.warehouse)
                 .bind(after.on_hand)
                 .bind(after.reserved)
                 .bind(after.in_transit)
-                .bind(command.envelope.occurred_at)
+                .bind(movement.minimum_override)
+                .bind(low)
+                .bind(version)
                 .execute(&mut *ctx.tx)
                 .await?;
         }

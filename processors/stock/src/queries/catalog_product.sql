@@ -1,1 +1,0 @@
-SELECT status, min_stock FROM catalog.products WHERE sku = $1

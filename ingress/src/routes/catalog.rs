@@ -174,7 +174,7 @@ pub struct WarehousePage {
     pub next_page_token: Option<String>,
 }
 
-fn is_sku(value: &str) -> bool {
+pub(crate) fn is_sku(value: &str) -> bool {
     (1..=40).contains(&value.len())
         && value.bytes().all(|b| {
             b.is_ascii_uppercase() || b.is_ascii_digit() || matches!(b, b'-' | b'_' | b'.')
@@ -188,7 +188,7 @@ fn valid_sku(value: &str) -> Result<(), ValidationError> {
     })
 }
 
-fn is_warehouse_code(value: &str) -> bool {
+pub(crate) fn is_warehouse_code(value: &str) -> bool {
     (2..=16).contains(&value.len())
         && value
             .bytes()

@@ -19,6 +19,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::{Validate, ValidationError};
 
+use super::catalog::{is_sku, is_warehouse_code};
 use super::commands::{submit, CommandAccepted, Submission};
 use crate::auth::Principal;
 use crate::error::{ApiError, Code};
@@ -27,24 +28,16 @@ use crate::middleware::correlation_id;
 use crate::scopes::Scope;
 use crate::state::AppState;
 
-/// SKUs: 1-40 of A-Z 0-9 - _ .
+/// SKUs: the catalog's rule (1-40 of A-Z 0-9 - _ .).
 pub(crate) fn valid_sku(value: &str) -> Result<(), ValidationError> {
-    let ok = (1..=40).contains(&value.len())
-        && value
-            .chars()
-            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || matches!(c, '-' | '_' | '.'));
-    ok.then_some(()).ok_or_else(|| {
+    is_sku(value).then_some(()).ok_or_else(|| {
         ValidationError::new("sku").with_message("must be 1-40 of A-Z 0-9 - _ .".into())
     })
 }
 
-/// Warehouse codes: 2-16 of A-Z 0-9 - _
+/// Warehouse codes: the catalog's rule (2-16 of A-Z 0-9 - _).
 pub(crate) fn valid_warehouse(value: &str) -> Result<(), ValidationError> {
-    let ok = (2..=16).contains(&value.len())
-        && value
-            .chars()
-            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || matches!(c, '-' | '_'));
-    ok.then_some(()).ok_or_else(|| {
+    is_warehouse_code(value).then_some(()).ok_or_else(|| {
         ValidationError::new("warehouse").with_message("must be 2-16 of A-Z 0-9 - _".into())
     })
 }

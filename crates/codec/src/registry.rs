@@ -53,8 +53,12 @@ impl Registry {
             .set_timeout(Duration::from_secs(10))
             .build()
             .map_err(|e| CodecError::Registry(e.to_string()))?;
+        // No idle connections are kept: registry calls are few (start-up,
+        // checks), and a pooled connection the registry has closed fails
+        // the next request with "error sending request".
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(10))
+            .pool_max_idle_per_host(0)
             .build()
             .map_err(|e| CodecError::Registry(e.to_string()))?;
         Ok(Self {

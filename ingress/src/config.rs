@@ -6,42 +6,17 @@
 //! `KHLANG_DATABASE_URL`, `KHLANG_REDIS_URL`) and the first-admin variables
 //! (`KHLANG_BOOTSTRAP_ADMIN_EMAIL`, `KHLANG_BOOTSTRAP_ADMIN_PASSWORD_FILE`),
 //! then `KHLANG__SECTION__KEY` (e.g. `KHLANG__AUTH__KEYS_DIR`). Unknown keys
-//! are rejected; secrets never print.
+//! are rejected; secrets never print. The loader and the sections shared with
+//! the processors live in [`khlang_runtime::settings`].
 
-use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use figment::providers::{Env, Format, Serialized, Toml};
-use figment::Figment;
+use khlang_runtime::settings;
+pub use khlang_runtime::settings::{DatabaseConfig, RedisConfig, RegistryConfig, Secret};
 use serde::{Deserialize, Serialize};
 
-/// A value that must not appear in logs or debug output.
-#[derive(Clone, Default, Deserialize, Serialize)]
-#[serde(transparent)]
-pub struct Secret(String);
-
-impl Secret {
-    /// Wraps a secret value.
-    #[must_use]
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
-    }
-
-    /// The secret value.
-    #[must_use]
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("[redacted]")
-    }
-}
-
-/// Kafka settings.
+/// Kafka settings of the ingress (more than a processor's).
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct KafkaConfig {
@@ -52,34 +27,6 @@ pub struct KafkaConfig {
     pub produce_timeout_ms: u64,
     /// `linger.ms` of the command producer.
     pub linger_ms: u64,
-}
-
-/// Schema registry settings.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct RegistryConfig {
-    /// Confluent API base URL.
-    pub url: String,
-}
-
-/// PostgreSQL settings.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct DatabaseConfig {
-    /// Connection URL (contains the password).
-    pub url: Secret,
-    /// Pool size.
-    pub max_connections: u32,
-}
-
-/// Redis settings.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct RedisConfig {
-    /// Connection URL (contains the password).
-    pub url: Secret,
-    /// Key prefix, shared with the users processor's copy of users.
-    pub prefix: String,
 }
 
 /// Token and login settings.
@@ -180,17 +127,12 @@ impl Default for Config {
                 produce_timeout_ms: 5_000,
                 linger_ms: 1,
             },
-            registry: RegistryConfig {
-                url: "http://127.0.0.1:8081/apis/ccompat/v7".into(),
-            },
+            registry: RegistryConfig::default(),
             database: DatabaseConfig {
-                url: Secret::default(),
                 max_connections: 20,
+                ..DatabaseConfig::default()
             },
-            redis: RedisConfig {
-                url: Secret::default(),
-                prefix: "khlang:".into(),
-            },
+            redis: RedisConfig::default(),
             auth: AuthConfig {
                 keys_dir: None,
                 issuer: "khlang".into(),
@@ -222,43 +164,25 @@ impl Config {
     /// # Errors
     /// A message naming the bad or unknown key.
     pub fn load() -> Result<Self, Box<figment::Error>> {
-        let mut figment = Figment::from(Serialized::defaults(Config::default()));
-        if let Ok(path) = std::env::var("KHLANG_CONFIG") {
-            figment = figment.merge(Toml::file(path));
-        }
-        let shorthand = [
-            ("KHLANG_KAFKA_BROKERS", "kafka.brokers"),
-            ("KHLANG_REGISTRY_URL", "registry.url"),
-            ("KHLANG_DATABASE_URL", "database.url"),
-            ("KHLANG_REDIS_URL", "redis.url"),
-            ("KHLANG_BOOTSTRAP_ADMIN_EMAIL", "bootstrap_admin.email"),
-            (
-                "KHLANG_BOOTSTRAP_ADMIN_PASSWORD_FILE",
-                "bootstrap_admin.password_file",
-            ),
-        ];
-        for (var, key) in shorthand {
-            if let Ok(value) = std::env::var(var) {
-                figment = figment.merge((key, value));
-            }
-        }
-        figment
-            .merge(Env::prefixed("KHLANG__").split("__").lowercase(true))
-            .extract()
-            .map_err(Box::new)
+        settings::load_with(
+            Self::default(),
+            &[
+                ("KHLANG_BOOTSTRAP_ADMIN_EMAIL", "bootstrap_admin.email"),
+                (
+                    "KHLANG_BOOTSTRAP_ADMIN_PASSWORD_FILE",
+                    "bootstrap_admin.password_file",
+                ),
+            ],
+        )
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use figment::providers::Serialized;
+    use figment::Figment;
 
-    #[test]
-    fn secrets_do_not_print() {
-        let mut config = Config::default();
-        config.redis.url = Secret::new("redis://:hunter2@cache");
-        assert!(!format!("{config:?}").contains("hunter2"));
-    }
+    use super::*;
 
     #[test]
     fn unknown_keys_are_rejected_with_their_name() {

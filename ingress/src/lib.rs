@@ -33,7 +33,6 @@ use axum::http::{HeaderName, HeaderValue, Method};
 use axum::response::IntoResponse as _;
 use axum::routing::{get, patch, post, put};
 use axum::Router;
-use khlang_codec::{compose_subject, Codec};
 use khlang_contract::topics::{
     ACCESS_LOG, ACCESS_RECORD_SUBJECT, CATALOG_COMMANDS, CATALOG_COMMAND_SUBJECT, USERS_COMMANDS,
     USER_COMMAND_SUBJECT,
@@ -255,23 +254,19 @@ pub async fn start(
         stock_commands: khlang_contract::topics::STOCK_COMMANDS.namespaced(ns),
     };
     let access_topic = ACCESS_LOG.namespaced(ns);
-    let codec = Codec::new(&config.registry.url).context("registry.url")?;
-    for (topic, subject) in [
-        (topics.users_commands, USER_COMMAND_SUBJECT),
-        (topics.catalog_commands, CATALOG_COMMAND_SUBJECT),
-        (
-            topics.stock_commands,
-            khlang_contract::topics::STOCK_COMMAND_SUBJECT,
-        ),
-        (access_topic, ACCESS_RECORD_SUBJECT),
-    ] {
-        let name = topic.value_subject();
-        codec
-            .registry()
-            .register(&name, &compose_subject(subject)?)
-            .await
-            .with_context(|| format!("registering {name} with the schema registry"))?;
-    }
+    let codec = khlang_runtime::register_schemas(
+        &config.registry.url,
+        &[
+            (topics.users_commands, USER_COMMAND_SUBJECT),
+            (topics.catalog_commands, CATALOG_COMMAND_SUBJECT),
+            (
+                topics.stock_commands,
+                khlang_contract::topics::STOCK_COMMAND_SUBJECT,
+            ),
+            (access_topic, ACCESS_RECORD_SUBJECT),
+        ],
+    )
+    .await?;
 
     let mut registry = prometheus_client::registry::Registry::default();
     let metrics = Metrics::register(&mut registry);

@@ -42,3 +42,35 @@ pub enum RuntimeError {
     #[error("worker stopped: {0}")]
     Worker(String),
 }
+
+/// Why a processor could not start; each message names the setting to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    /// `database.url` is empty.
+    #[error("database.url is not set: set KHLANG_DATABASE_URL or KHLANG__DATABASE__URL")]
+    DatabaseUrlMissing,
+    /// PostgreSQL could not be reached.
+    #[error("cannot connect to PostgreSQL (database.url)")]
+    Connect(#[source] sqlx::Error),
+    /// The runtime's migrations failed.
+    #[error("runtime migrations failed")]
+    Migrate(#[source] RuntimeError),
+    /// The registry URL is unusable.
+    #[error("registry.url")]
+    Registry(#[source] khlang_codec::CodecError),
+    /// A compiled-in schema could not be composed with the envelope.
+    #[error(transparent)]
+    Schema(khlang_codec::CodecError),
+    /// The registry refused a schema or could not be reached.
+    #[error("registering {subject} with the schema registry")]
+    Register {
+        /// The registry subject.
+        subject: String,
+        /// What went wrong.
+        #[source]
+        source: khlang_codec::CodecError,
+    },
+    /// The telemetry endpoint could not listen.
+    #[error("telemetry_listen")]
+    Telemetry(#[source] std::io::Error),
+}

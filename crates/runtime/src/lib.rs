@@ -22,6 +22,11 @@
 //!   `khlang_runtime.command_outcomes` and published on the outcomes topic.
 //! - Graceful shutdown and a bounded drain on rebalance; Prometheus metrics;
 //!   `/health/live` and `/health/ready`.
+//!
+//! It also holds what every binary's start-up shares: the configuration
+//! sections and layered loader in [`settings`], and the steps in
+//! [`connect_database`], [`register_schemas`], [`serve_telemetry`] and
+//! [`cancel_on_signal`].
 
 mod applier;
 mod config;
@@ -32,11 +37,14 @@ mod outbox;
 mod processor;
 mod relay;
 mod run;
+pub mod settings;
+mod startup;
 mod store;
 
 pub use config::RuntimeConfig;
-pub use error::{ApplyError, RuntimeError};
+pub use error::{ApplyError, RuntimeError, StartupError};
 pub use metrics::RuntimeMetrics;
 pub use outbox::{dlq_headers, headers as dlq_header_names, OutboxMessage};
 pub use processor::{ApplyContext, CommandInfo, Decision, Processor, RecordMeta};
 pub use run::{migrate, run, shutdown_signal};
+pub use startup::{cancel_on_signal, connect_database, register_schemas, serve_telemetry};

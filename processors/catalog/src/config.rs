@@ -6,68 +6,12 @@
 //! `scripts/infra/up.sh` (`KHLANG_KAFKA_BROKERS`, `KHLANG_REGISTRY_URL`,
 //! `KHLANG_DATABASE_URL`, `KHLANG_REDIS_URL`) are accepted as well. Unknown
 //! keys are rejected; secrets are never printed.
+//! The loader and the shared sections live in [`khlang_runtime::settings`].
 
-use std::fmt;
 use std::net::SocketAddr;
 
-use figment::providers::{Env, Format, Serialized, Toml};
-use figment::Figment;
+use khlang_runtime::settings::{self, DatabaseConfig, KafkaConfig, RedisConfig, RegistryConfig};
 use serde::{Deserialize, Serialize};
-
-/// A value that must not appear in logs or debug output.
-#[derive(Clone, Default, Deserialize, Serialize)]
-#[serde(transparent)]
-pub struct Secret(String);
-
-impl Secret {
-    /// The secret value.
-    #[must_use]
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("[redacted]")
-    }
-}
-
-/// Kafka settings.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct KafkaConfig {
-    /// Bootstrap servers.
-    pub brokers: String,
-}
-
-/// Schema registry settings.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct RegistryConfig {
-    /// Confluent API base URL.
-    pub url: String,
-}
-
-/// PostgreSQL settings.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct DatabaseConfig {
-    /// Connection URL (contains the password).
-    pub url: Secret,
-    /// Pool size.
-    pub max_connections: u32,
-}
-
-/// Redis settings.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct RedisConfig {
-    /// Connection URL (contains the password); empty disables the copy.
-    pub url: Secret,
-    /// Key prefix.
-    pub prefix: String,
-}
 
 /// Processor settings.
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -87,7 +31,7 @@ pub struct Config {
     pub registry: RegistryConfig,
     /// PostgreSQL.
     pub database: DatabaseConfig,
-    /// Redis.
+    /// Redis; an empty URL disables the Redis copy.
     pub redis: RedisConfig,
 }
 
@@ -98,20 +42,10 @@ impl Default for Config {
             telemetry_listen: SocketAddr::from(([127, 0, 0, 1], 9102)),
             max_batch: 500,
             topic_namespace: String::new(),
-            kafka: KafkaConfig {
-                brokers: "127.0.0.1:9092".into(),
-            },
-            registry: RegistryConfig {
-                url: "http://127.0.0.1:8081/apis/ccompat/v7".into(),
-            },
-            database: DatabaseConfig {
-                url: Secret::default(),
-                max_connections: 10,
-            },
-            redis: RedisConfig {
-                url: Secret::default(),
-                prefix: "khlang:".into(),
-            },
+            kafka: KafkaConfig::default(),
+            registry: RegistryConfig::default(),
+            database: DatabaseConfig::default(),
+            redis: RedisConfig::default(),
         }
     }
 }
@@ -122,45 +56,16 @@ impl Config {
     /// # Errors
     /// A message naming the bad or unknown key.
     pub fn load() -> Result<Self, Box<figment::Error>> {
-        let mut figment = Figment::from(Serialized::defaults(Config::default()));
-        if let Ok(path) = std::env::var("KHLANG_CONFIG") {
-            figment = figment.merge(Toml::file(path));
-        }
-        let shorthand = [
-            ("KHLANG_KAFKA_BROKERS", "kafka.brokers"),
-            ("KHLANG_REGISTRY_URL", "registry.url"),
-            ("KHLANG_DATABASE_URL", "database.url"),
-            ("KHLANG_REDIS_URL", "redis.url"),
-        ];
-        for (var, key) in shorthand {
-            if let Ok(value) = std::env::var(var) {
-                figment = figment.merge((key, value));
-            }
-        }
-        figment
-            .merge(Env::prefixed("KHLANG__").split("__").lowercase(true))
-            .extract()
-            .map_err(Box::new)
+        settings::load(Self::default())
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use figment::providers::Serialized;
+    use figment::Figment;
+
     use super::*;
-
-    #[test]
-    fn secrets_do_not_print() {
-        let mut config = Config::default();
-        config.database.url = Secret("postgres://khlang:hunter2@db/khlang".into());
-        assert!(!format!("{config:?}").contains("hunter2"));
-    }
-
-    #[test]
-    fn defaults_name_the_catalog_service() {
-        let config = Config::default();
-        assert_eq!(config.service, "catalog");
-        assert_eq!(config.telemetry_listen.port(), 9102);
-    }
 
     #[test]
     fn unknown_keys_are_rejected_with_their_name() {
@@ -169,5 +74,12 @@ mod tests {
             .extract::<Config>()
             .expect_err("unknown key must fail");
         assert!(error.to_string().contains("databse"), "{error}");
+    }
+
+    #[test]
+    fn defaults_name_the_catalog_service() {
+        let config = Config::default();
+        assert_eq!(config.service, "catalog");
+        assert_eq!(config.telemetry_listen.port(), 9102);
     }
 }

@@ -1,1 +1,0 @@
-SELECT active FROM catalog.warehouses WHERE code = $1

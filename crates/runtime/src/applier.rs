@@ -20,7 +20,7 @@ use tracing::Instrument;
 
 use crate::consumer::{Item, OwnedRecord, Positions};
 use crate::outbox::{dlq_headers, OutboxMessage};
-use crate::processor::{ApplyContext, Decision, Processor};
+use crate::processor::{ApplyContext, CommandInfo, Decision, Processor, RecordMeta};
 use crate::store::{self, OutcomeRow};
 use crate::{ApplyError, RuntimeConfig, RuntimeMetrics};
 
@@ -193,7 +193,10 @@ impl<P: Processor> Applier<P> {
         sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
     }
 
-    /// One transaction: offsets, state, outcomes, outbox.
+    /// One transaction: offsets, state, outcomes, outbox. The statements
+    /// per batch are few and fixed (offsets, duplicates, the processor's
+    /// `prepare` and `finish`, outcomes, outbox); only what a processor
+    /// does in `apply` runs per command.
     async fn apply_batch(
         &self,
         items: &[Decoded<P::Command>],
@@ -216,9 +219,11 @@ impl<P: Processor> Applier<P> {
             }
         }
         let mut outbox = Vec::new();
-        let mut effects = Vec::new();
         let mut report = BatchReport::default();
         let mut advanced: BTreeMap<(&str, i32), i64> = BTreeMap::new();
+        // Records below the stored offset were applied before (by this or
+        // another instance); undecodable ones go to the DLQ.
+        let mut decoded = Vec::with_capacity(items.len());
         for item in items {
             let meta = &item.record.meta;
             let position = (meta.topic.as_str(), meta.partition);
@@ -228,8 +233,8 @@ impl<P: Processor> Applier<P> {
             }
             next.insert(position, meta.offset + 1);
             advanced.insert(position, meta.offset + 1);
-            let command = match &item.command {
-                Ok(command) => command,
+            match &item.command {
+                Ok(command) => decoded.push((meta, command)),
                 Err(poisoned) => {
                     tracing::warn!(
                         topic = %meta.topic, partition = meta.partition, offset = meta.offset,
@@ -243,9 +248,26 @@ impl<P: Processor> Applier<P> {
                     message.headers = dlq_headers(meta, group, poisoned.kind, &poisoned.reason);
                     outbox.push(message);
                     report.dlq += 1;
-                    continue;
                 }
-            };
+            }
+        }
+        // A command id that already has an outcome (the same command sent
+        // twice, under two offsets) keeps its one outcome.
+        let ids: Vec<&str> = decoded
+            .iter()
+            .map(|(_, command)| P::describe(command).envelope.id.as_str())
+            .collect();
+        let mut seen = store::existing_outcomes(&mut tx, &ids).await?;
+        let fresh: Vec<(&RecordMeta, &P::Command)> = decoded
+            .into_iter()
+            .filter(|(_, command)| seen.insert(P::describe(command).envelope.id.clone()))
+            .collect();
+        report.duplicates += (ids.len() - fresh.len()) as u64;
+        let commands: Vec<&P::Command> = fresh.iter().map(|(_, command)| *command).collect();
+        let mut batch = self.processor.prepare(&mut tx, &commands).await?;
+        let mut outcomes = Vec::with_capacity(fresh.len());
+        let mut effects = Vec::with_capacity(fresh.len());
+        for (meta, command) in fresh {
             let info = P::describe(command);
             let span = tracing::info_span!(
                 "apply",
@@ -253,25 +275,24 @@ impl<P: Processor> Applier<P> {
                 command_id = %info.envelope.id,
                 command_type = %info.envelope.kind,
             );
-            let applied = self
-                .apply_command(&mut tx, &mut outbox, meta, command)
+            let (decision, effect) = self
+                .apply_command(&mut tx, &mut batch, &mut outbox, meta, command)
                 .instrument(span)
                 .await?;
-            match applied {
-                None => report.duplicates += 1,
-                Some((Decision::Accepted, effect)) => {
-                    report.accepted += 1;
-                    effects.push(effect);
-                }
-                Some((Decision::Rejected { .. }, effect)) => {
-                    report.rejected += 1;
-                    effects.push(effect);
-                }
+            match decision {
+                Decision::Accepted => report.accepted += 1,
+                Decision::Rejected { .. } => report.rejected += 1,
             }
+            outcomes.push(outcome_row(info, meta, decision));
+            effects.push(effect);
         }
-        for ((topic, partition), offset) in &advanced {
-            store::store_offset(&mut tx, group, topic, *partition, *offset).await?;
-        }
+        self.processor.finish(&mut tx, batch).await?;
+        store::insert_outcomes(&mut tx, group, &outcomes).await?;
+        let stored: Vec<(&str, i32, i64)> = advanced
+            .iter()
+            .map(|((topic, partition), offset)| (*topic, *partition, *offset))
+            .collect();
+        store::store_offsets(&mut tx, group, &stored).await?;
         store::insert_outbox(&mut tx, &self.config.relay_name(), &outbox).await?;
         tx.commit().await?;
         self.metrics.applied_n("accepted", report.accepted);
@@ -287,50 +308,31 @@ impl<P: Processor> Applier<P> {
         Ok(effects)
     }
 
-    /// Applies one decoded command inside the batch transaction and records
-    /// its outcome; `None` when the command already has one (a duplicate).
+    /// Applies one decoded command inside the batch transaction and puts
+    /// its outcome in the outbox (the outcome row is written with the
+    /// batch's).
     async fn apply_command(
         &self,
         tx: &mut sqlx::PgConnection,
+        batch: &mut P::Batch,
         outbox: &mut Vec<OutboxMessage>,
-        meta: &crate::processor::RecordMeta,
+        meta: &RecordMeta,
         command: &P::Command,
-    ) -> Result<Option<(Decision, P::Effect)>, ApplyError> {
+    ) -> Result<(Decision, P::Effect), ApplyError> {
         let info = P::describe(command);
-        if store::outcome_exists(tx, &info.envelope.id).await? {
-            // The same command delivered twice: it already has its one outcome.
-            return Ok(None);
-        }
         let mut ctx = ApplyContext {
             tx: &mut *tx,
             record: meta,
             outbox: &mut *outbox,
             codec: &self.codec,
         };
-        let (decision, effect) = self.processor.apply(&mut ctx, command).await?;
+        let (decision, effect) = self.processor.apply(&mut ctx, batch, command).await?;
         let (status, code, message) = match &decision {
             Decision::Accepted => (OutcomeStatus::Accepted, None, None),
             Decision::Rejected { code, message } => {
-                (OutcomeStatus::Rejected, Some(*code), Some(message.as_str()))
+                (OutcomeStatus::Rejected, Some(*code), Some(message.clone()))
             }
         };
-        store::insert_outcome(
-            tx,
-            &OutcomeRow {
-                command_id: &info.envelope.id,
-                group: &self.config.group_id,
-                command_type: &info.envelope.kind,
-                aggregate_id: info.aggregate_id,
-                status: status.as_str(),
-                reason_code: code,
-                message,
-                correlation_id: &info.envelope.correlation_id,
-                topic: &meta.topic,
-                partition: meta.partition,
-                offset: meta.offset,
-            },
-        )
-        .await?;
         let outcome = CommandOutcome {
             envelope: info.envelope.caused(
                 if status == OutcomeStatus::Accepted {
@@ -345,7 +347,7 @@ impl<P: Processor> Applier<P> {
             aggregate_id: info.aggregate_id.to_owned(),
             status,
             reason_code: code.map(str::to_owned),
-            message: message.map(str::to_owned),
+            message,
         };
         let payload = self
             .codec
@@ -361,12 +363,38 @@ impl<P: Processor> Applier<P> {
             reason_code = code,
             "command applied"
         );
-        Ok(Some((decision, effect)))
+        Ok((decision, effect))
     }
 
     async fn committed(&self, effects: Vec<P::Effect>) {
         if !effects.is_empty() {
             self.processor.after_commit(effects).await;
         }
+    }
+}
+
+/// The outcome row of a command applied in a batch.
+fn outcome_row<'a>(
+    info: CommandInfo<'a>,
+    meta: &'a RecordMeta,
+    decision: Decision,
+) -> OutcomeRow<'a> {
+    let (status, reason_code, message) = match decision {
+        Decision::Accepted => (OutcomeStatus::Accepted, None, None),
+        Decision::Rejected { code, message } => {
+            (OutcomeStatus::Rejected, Some(code), Some(message))
+        }
+    };
+    OutcomeRow {
+        command_id: &info.envelope.id,
+        command_type: &info.envelope.kind,
+        aggregate_id: info.aggregate_id,
+        status: status.as_str(),
+        reason_code,
+        message,
+        correlation_id: &info.envelope.correlation_id,
+        topic: &meta.topic,
+        partition: meta.partition,
+        offset: meta.offset,
     }
 }

@@ -99,13 +99,33 @@ pub trait Processor: Send + Sync + 'static {
     type Command: DeserializeOwned + Send + Sync;
     /// What [`Processor::after_commit`] needs to refresh caches.
     type Effect: Send;
+    /// What a processor keeps for one batch: rows it read once for all the
+    /// batch's commands, writes it makes once at the end. `()` for none.
+    type Batch: Default + Send;
 
     /// The envelope and aggregate id of a command.
     fn describe(command: &Self::Command) -> CommandInfo<'_>;
 
+    /// Reads what the batch's commands need in a few statements instead of
+    /// a few per command (and locks it): the commands are those about to be
+    /// applied, in order. The default reads nothing.
+    ///
+    /// # Errors
+    /// As [`Processor::apply`]; the whole batch is then retried record by
+    /// record.
+    async fn prepare(
+        &self,
+        tx: &mut PgConnection,
+        commands: &[&Self::Command],
+    ) -> Result<Self::Batch, ApplyError> {
+        let _ = (tx, commands);
+        Ok(Self::Batch::default())
+    }
+
     /// Applies one command: validates it against the current state, writes
-    /// the new state through `ctx.tx`, emits events with `ctx.emit`, and
-    /// decides its outcome. The runtime records and publishes the outcome.
+    /// the new state through `ctx.tx` (or into `batch`, to be written by
+    /// [`Processor::finish`]), emits events with `ctx.emit`, and decides its
+    /// outcome. The runtime records and publishes the outcome.
     ///
     /// # Errors
     /// [`ApplyError::Transient`] to have the record retried (then sent to the
@@ -113,8 +133,21 @@ pub trait Processor: Send + Sync + 'static {
     async fn apply(
         &self,
         ctx: &mut ApplyContext<'_>,
+        batch: &mut Self::Batch,
         command: &Self::Command,
     ) -> Result<(Decision, Self::Effect), ApplyError>;
+
+    /// Writes what `batch` gathered, in the batch's transaction, after the
+    /// last command was applied. The default writes nothing.
+    ///
+    /// # Errors
+    /// As [`Processor::apply`]; the whole batch is then retried record by
+    /// record, so a write that fails for one record's sake dead-letters only
+    /// that record.
+    async fn finish(&self, tx: &mut PgConnection, batch: Self::Batch) -> Result<(), ApplyError> {
+        let _ = (tx, batch);
+        Ok(())
+    }
 
     /// Runs after a batch committed, with the effects of its records, e.g. to
     /// refresh a Redis copy. Best effort: the database stays the truth.

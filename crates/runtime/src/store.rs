@@ -1,6 +1,6 @@
 //! The runtime's SQL, kept in `queries/*.sql`.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use sqlx::{PgConnection, PgPool, Row};
 
@@ -49,66 +49,82 @@ pub(crate) async fn lock_offsets(
         .collect()
 }
 
-pub(crate) async fn store_offset(
+/// Stores the next offset of each `(topic, partition)` in one statement.
+pub(crate) async fn store_offsets(
     tx: &mut PgConnection,
     group: &str,
-    topic: &str,
-    partition: i32,
-    next_offset: i64,
+    next: &[(&str, i32, i64)],
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(include_str!("queries/store_offset.sql"))
+    if next.is_empty() {
+        return Ok(());
+    }
+    let topics: Vec<&str> = next.iter().map(|n| n.0).collect();
+    let partitions: Vec<i32> = next.iter().map(|n| n.1).collect();
+    let offsets: Vec<i64> = next.iter().map(|n| n.2).collect();
+    sqlx::query(include_str!("queries/store_offsets.sql"))
         .bind(group)
-        .bind(topic)
-        .bind(partition)
-        .bind(next_offset)
+        .bind(topics)
+        .bind(partitions)
+        .bind(offsets)
         .execute(&mut *tx)
         .await?;
     Ok(())
 }
 
-/// Whether an outcome is already recorded for `command_id`.
-pub(crate) async fn outcome_exists(
+/// Which of `command_ids` already have an outcome (were applied before).
+pub(crate) async fn existing_outcomes(
     tx: &mut PgConnection,
-    command_id: &str,
-) -> Result<bool, sqlx::Error> {
-    let row = sqlx::query(include_str!("queries/outcome_exists.sql"))
-        .bind(command_id)
-        .fetch_one(&mut *tx)
-        .await?;
-    row.try_get(0)
+    command_ids: &[&str],
+) -> Result<HashSet<String>, sqlx::Error> {
+    if command_ids.is_empty() {
+        return Ok(HashSet::new());
+    }
+    sqlx::query_scalar(include_str!("queries/existing_outcomes.sql"))
+        .bind(command_ids)
+        .fetch_all(&mut *tx)
+        .await
+        .map(|ids: Vec<String>| ids.into_iter().collect())
 }
 
 /// A row of `khlang_runtime.command_outcomes`.
 pub(crate) struct OutcomeRow<'a> {
     pub command_id: &'a str,
-    pub group: &'a str,
     pub command_type: &'a str,
     pub aggregate_id: &'a str,
-    pub status: &'a str,
-    pub reason_code: Option<&'a str>,
-    pub message: Option<&'a str>,
+    pub status: &'static str,
+    pub reason_code: Option<&'static str>,
+    pub message: Option<String>,
     pub correlation_id: &'a str,
     pub topic: &'a str,
     pub partition: i32,
     pub offset: i64,
 }
 
-pub(crate) async fn insert_outcome(
+/// Records the outcomes of a batch in one statement.
+pub(crate) async fn insert_outcomes(
     tx: &mut PgConnection,
-    row: &OutcomeRow<'_>,
+    group: &str,
+    rows: &[OutcomeRow<'_>],
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(include_str!("queries/insert_outcome.sql"))
-        .bind(row.command_id)
-        .bind(row.group)
-        .bind(row.command_type)
-        .bind(row.aggregate_id)
-        .bind(row.status)
-        .bind(row.reason_code)
-        .bind(row.message)
-        .bind(row.correlation_id)
-        .bind(row.topic)
-        .bind(row.partition)
-        .bind(row.offset)
+    if rows.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(include_str!("queries/insert_outcomes.sql"))
+        .bind(group)
+        .bind(rows.iter().map(|r| r.command_id).collect::<Vec<_>>())
+        .bind(rows.iter().map(|r| r.command_type).collect::<Vec<_>>())
+        .bind(rows.iter().map(|r| r.aggregate_id).collect::<Vec<_>>())
+        .bind(rows.iter().map(|r| r.status).collect::<Vec<_>>())
+        .bind(rows.iter().map(|r| r.reason_code).collect::<Vec<_>>())
+        .bind(
+            rows.iter()
+                .map(|r| r.message.as_deref())
+                .collect::<Vec<_>>(),
+        )
+        .bind(rows.iter().map(|r| r.correlation_id).collect::<Vec<_>>())
+        .bind(rows.iter().map(|r| r.topic).collect::<Vec<_>>())
+        .bind(rows.iter().map(|r| r.partition).collect::<Vec<_>>())
+        .bind(rows.iter().map(|r| r.offset).collect::<Vec<_>>())
         .execute(&mut *tx)
         .await?;
     Ok(())

@@ -391,6 +391,7 @@ impl CatalogProcessor {
 impl Processor for CatalogProcessor {
     type Command = CatalogCommand;
     type Effect = Option<Changed>;
+    type Batch = ();
 
     fn describe(command: &CatalogCommand) -> CommandInfo<'_> {
         CommandInfo {
@@ -402,6 +403,7 @@ impl Processor for CatalogProcessor {
     async fn apply(
         &self,
         ctx: &mut ApplyContext<'_>,
+        _batch: &mut (),
         command: &CatalogCommand,
     ) -> Result<Applied, ApplyError> {
         if command.payloads() != 1 {

@@ -1,12 +1,17 @@
 //! Applying stock commands, one item (`sku@warehouse`) at a time.
 //!
-//! Each command locks its item row, asks [`crate::domain`] what the
-//! movement does, and in the same transaction as the runtime's offsets and
-//! outcome: saves the levels, appends a ledger row, records reservations
-//! and transfers, and puts the events (and the next saga step of a
-//! transfer) in the outbox. Only the partition that owns an item applies
-//! its commands, so reservations of one item are decided one after
-//! another: that, and the CHECK on `stock.items`, is why nothing oversells.
+//! A batch first reads the catalog rows and locks the item rows its
+//! commands touch ([`StockBatch`], three statements for the whole batch).
+//! Each command then asks [`crate::domain`] what the movement does against
+//! the levels the batch holds, records reservations and transfers, and puts
+//! the events (and the next saga step of a transfer) in the outbox. At the
+//! end the changed items and the ledger rows are written in one statement
+//! each, in the same transaction as the runtime's offsets and outcomes.
+//! Only the partition that owns an item applies its commands, so
+//! reservations of one item are decided one after another: that, and the
+//! CHECK on `stock.items`, is why nothing oversells.
+
+use std::collections::{BTreeSet, HashMap};
 
 use async_trait::async_trait;
 use khlang_contract::stock::{
@@ -91,30 +96,13 @@ fn kind_name(kind: ActorKind) -> &'static str {
     }
 }
 
-/// The item row, locked for this transaction.
+/// An item row as the batch holds it (locked for the transaction).
+#[derive(Debug, Clone, Copy, Default)]
 struct Locked {
     item: Item,
     minimum_override: Option<i64>,
     low: bool,
     version: i64,
-}
-
-async fn lock(tx: &mut PgConnection, sku: &str, warehouse: &str) -> Result<Locked, sqlx::Error> {
-    let row = sqlx::query(include_str!("queries/lock_item.sql"))
-        .bind(sku)
-        .bind(warehouse)
-        .fetch_one(tx)
-        .await?;
-    Ok(Locked {
-        item: Item {
-            on_hand: row.try_get("on_hand")?,
-            reserved: row.try_get("reserved")?,
-            in_transit: row.try_get("in_transit")?,
-        },
-        minimum_override: row.try_get("minimum_override")?,
-        low: row.try_get("low")?,
-        version: row.try_get("version")?,
-    })
 }
 
 /// The product as the stock processor sees it (the catalog's table is the
@@ -124,41 +112,186 @@ struct Product {
     min_stock: i64,
 }
 
-/// The product and whether the item's warehouse is active, in one round
-/// trip (`None` for what the catalog does not know).
-async fn catalog_lookup(
-    tx: &mut PgConnection,
-    sku: &str,
-    warehouse: &str,
-) -> Result<(Option<Product>, Option<bool>), sqlx::Error> {
-    let row = sqlx::query(include_str!("queries/catalog_lookup.sql"))
-        .bind(sku)
-        .bind(warehouse)
-        .fetch_one(tx)
-        .await?;
-    let status: Option<String> = row.try_get("status")?;
-    let product = match status {
-        None => None,
-        Some(status) => Some(Product {
-            active: status == "active",
-            min_stock: row.try_get("min_stock")?,
-        }),
-    };
-    Ok((product, row.try_get("warehouse_active")?))
+/// One ledger row, written with the batch's.
+struct LedgerRow {
+    command_id: String,
+    sku: String,
+    warehouse: String,
+    movement: &'static str,
+    quantity: i64,
+    reason: Option<String>,
+    reference: Option<String>,
+    actor_id: String,
+    actor_kind: &'static str,
+    before: Item,
+    after: Item,
+    occurred_at: i64,
 }
 
-async fn warehouse_state(tx: &mut PgConnection, code: &str) -> Result<Option<bool>, sqlx::Error> {
-    sqlx::query_scalar(include_str!("queries/catalog_warehouse.sql"))
-        .bind(code)
-        .fetch_optional(tx)
-        .await
+/// What a batch of stock commands shares: the catalog rows and the item
+/// rows it touches, read (and the items locked) in three statements for the
+/// whole batch; the items and ledger rows it changed, written in two. The
+/// commands of one item still apply one after another, each seeing the
+/// levels the previous one left.
+#[derive(Default)]
+pub struct StockBatch {
+    products: HashMap<String, Product>,
+    warehouses: HashMap<String, bool>,
+    items: HashMap<(String, String), Locked>,
+    /// The version each existing item had when read (absent: new item).
+    read: HashMap<(String, String), i64>,
+    changed: BTreeSet<(String, String)>,
+    ledger: Vec<LedgerRow>,
 }
 
-async fn check_warehouse(
-    tx: &mut PgConnection,
-    code: &str,
-) -> Result<Option<Refusal>, sqlx::Error> {
-    Ok(warehouse_refusal(code, warehouse_state(tx, code).await?))
+impl StockBatch {
+    /// Reads the catalog side and locks the items of `commands`.
+    async fn read(tx: &mut PgConnection, commands: &[&StockCommand]) -> Result<Self, sqlx::Error> {
+        let mut skus = BTreeSet::new();
+        let mut warehouses = BTreeSet::new();
+        let mut keys = BTreeSet::new();
+        for command in commands {
+            skus.insert(command.sku.as_str());
+            warehouses.insert(command.warehouse.as_str());
+            keys.insert((command.sku.as_str(), command.warehouse.as_str()));
+            if let Some(t) = &command.transfer_out {
+                warehouses.insert(t.to_warehouse.as_str());
+            }
+        }
+        let mut batch = Self::default();
+        let skus: Vec<&str> = skus.into_iter().collect();
+        for row in sqlx::query(include_str!("queries/batch_products.sql"))
+            .bind(&skus)
+            .fetch_all(&mut *tx)
+            .await?
+        {
+            let status: String = row.try_get("status")?;
+            batch.products.insert(
+                row.try_get("sku")?,
+                Product {
+                    active: status == "active",
+                    min_stock: row.try_get("min_stock")?,
+                },
+            );
+        }
+        let codes: Vec<&str> = warehouses.into_iter().collect();
+        for row in sqlx::query(include_str!("queries/batch_warehouses.sql"))
+            .bind(&codes)
+            .fetch_all(&mut *tx)
+            .await?
+        {
+            batch
+                .warehouses
+                .insert(row.try_get("code")?, row.try_get("active")?);
+        }
+        let (item_skus, item_warehouses): (Vec<&str>, Vec<&str>) = keys.into_iter().unzip();
+        for row in sqlx::query(include_str!("queries/lock_items.sql"))
+            .bind(&item_skus)
+            .bind(&item_warehouses)
+            .fetch_all(&mut *tx)
+            .await?
+        {
+            let key: (String, String) = (row.try_get("sku")?, row.try_get("warehouse")?);
+            batch.read.insert(key.clone(), row.try_get("version")?);
+            batch.items.insert(
+                key,
+                Locked {
+                    item: Item {
+                        on_hand: row.try_get("on_hand")?,
+                        reserved: row.try_get("reserved")?,
+                        in_transit: row.try_get("in_transit")?,
+                    },
+                    minimum_override: row.try_get("minimum_override")?,
+                    low: row.try_get("low")?,
+                    version: row.try_get("version")?,
+                },
+            );
+        }
+        Ok(batch)
+    }
+
+    /// The item as the batch's earlier commands left it (empty when new).
+    fn item(&self, sku: &str, warehouse: &str) -> Locked {
+        self.items
+            .get(&(sku.to_owned(), warehouse.to_owned()))
+            .copied()
+            .unwrap_or_default()
+    }
+
+    fn save(&mut self, sku: &str, warehouse: &str, locked: Locked) {
+        let key = (sku.to_owned(), warehouse.to_owned());
+        self.changed.insert(key.clone());
+        self.items.insert(key, locked);
+    }
+
+    /// Writes the changed items and the ledger rows, one statement each.
+    async fn write(self, tx: &mut PgConnection) -> Result<(), ApplyError> {
+        if !self.changed.is_empty() {
+            let rows: Vec<(&(String, String), &Locked)> = self
+                .changed
+                .iter()
+                .map(|key| (key, &self.items[key]))
+                .collect();
+            let saved: i64 = sqlx::query_scalar(include_str!("queries/save_items.sql"))
+                .bind(rows.iter().map(|(k, _)| k.0.as_str()).collect::<Vec<_>>())
+                .bind(rows.iter().map(|(k, _)| k.1.as_str()).collect::<Vec<_>>())
+                .bind(rows.iter().map(|(_, l)| l.item.on_hand).collect::<Vec<_>>())
+                .bind(
+                    rows.iter()
+                        .map(|(_, l)| l.item.reserved)
+                        .collect::<Vec<_>>(),
+                )
+                .bind(
+                    rows.iter()
+                        .map(|(_, l)| l.item.in_transit)
+                        .collect::<Vec<_>>(),
+                )
+                .bind(
+                    rows.iter()
+                        .map(|(_, l)| l.minimum_override)
+                        .collect::<Vec<_>>(),
+                )
+                .bind(rows.iter().map(|(_, l)| l.low).collect::<Vec<_>>())
+                .bind(rows.iter().map(|(_, l)| l.version).collect::<Vec<_>>())
+                .bind(
+                    rows.iter()
+                        .map(|(k, _)| self.read.get(*k).copied())
+                        .collect::<Vec<_>>(),
+                )
+                .fetch_one(&mut *tx)
+                .await?;
+            if usize::try_from(saved).ok() != Some(rows.len()) {
+                return Err(ApplyError::Transient(format!(
+                    "{} of {} items changed under the batch",
+                    rows.len() - usize::try_from(saved).unwrap_or(0),
+                    rows.len()
+                )));
+            }
+        }
+        if !self.ledger.is_empty() {
+            let l = &self.ledger;
+            sqlx::query(include_str!("queries/insert_ledger.sql"))
+                .bind(l.iter().map(|r| r.command_id.as_str()).collect::<Vec<_>>())
+                .bind(l.iter().map(|r| r.sku.as_str()).collect::<Vec<_>>())
+                .bind(l.iter().map(|r| r.warehouse.as_str()).collect::<Vec<_>>())
+                .bind(l.iter().map(|r| r.movement).collect::<Vec<_>>())
+                .bind(l.iter().map(|r| r.quantity).collect::<Vec<_>>())
+                .bind(l.iter().map(|r| r.reason.as_deref()).collect::<Vec<_>>())
+                .bind(l.iter().map(|r| r.reference.as_deref()).collect::<Vec<_>>())
+                .bind(l.iter().map(|r| r.actor_id.as_str()).collect::<Vec<_>>())
+                .bind(l.iter().map(|r| r.actor_kind).collect::<Vec<_>>())
+                .bind(l.iter().map(|r| r.before.on_hand).collect::<Vec<_>>())
+                .bind(l.iter().map(|r| r.before.reserved).collect::<Vec<_>>())
+                .bind(l.iter().map(|r| r.before.in_transit).collect::<Vec<_>>())
+                .bind(l.iter().map(|r| r.after.on_hand).collect::<Vec<_>>())
+                .bind(l.iter().map(|r| r.after.reserved).collect::<Vec<_>>())
+                .bind(l.iter().map(|r| r.after.in_transit).collect::<Vec<_>>())
+                .bind(l.iter().map(|r| r.occurred_at).collect::<Vec<_>>())
+                .execute(&mut *tx)
+                .await?;
+        }
+        Ok(())
+    }
 }
 
 fn warehouse_refusal(code: &str, state: Option<bool>) -> Option<Refusal> {
@@ -349,6 +482,7 @@ impl StockProcessor {
         command: &StockCommand,
         kind: StockCommandKind<'_>,
         locked: &Locked,
+        warehouses: &HashMap<String, bool>,
     ) -> Result<Result<Movement, Refusal>, ApplyError> {
         use StockCommandKind as K;
         let item = locked.item;
@@ -415,7 +549,9 @@ impl StockProcessor {
                         "a transfer goes to another warehouse",
                     )));
                 }
-                if let Some(refused) = check_warehouse(ctx.tx, &t.to_warehouse).await? {
+                if let Some(refused) =
+                    warehouse_refusal(&t.to_warehouse, warehouses.get(&t.to_warehouse).copied())
+                {
                     return Ok(Err(refused));
                 }
                 let next = match domain::transfer_out(item, t.quantity) {
@@ -726,6 +862,7 @@ impl StockProcessor {
 impl Processor for StockProcessor {
     type Command = StockCommand;
     type Effect = Option<Changed>;
+    type Batch = StockBatch;
 
     fn describe(command: &StockCommand) -> CommandInfo<'_> {
         CommandInfo {
@@ -734,9 +871,18 @@ impl Processor for StockProcessor {
         }
     }
 
+    async fn prepare(
+        &self,
+        tx: &mut PgConnection,
+        commands: &[&StockCommand],
+    ) -> Result<StockBatch, ApplyError> {
+        Ok(StockBatch::read(tx, commands).await?)
+    }
+
     async fn apply(
         &self,
         ctx: &mut ApplyContext<'_>,
+        batch: &mut StockBatch,
         command: &StockCommand,
     ) -> Result<Applied, ApplyError> {
         let Some(kind) = command.kind() else {
@@ -751,15 +897,19 @@ impl Processor for StockProcessor {
                 "sku and warehouse are 1-64 characters without '@'",
             ));
         }
-        let (product, warehouse_active) =
-            catalog_lookup(ctx.tx, &command.sku, &command.warehouse).await?;
-        // checked before the item is locked (and created), so a refused
-        // command leaves nothing behind
-        if let Some(refused) = catalog_checks(command, kind, product.as_ref(), warehouse_active) {
+        let product = batch.products.get(&command.sku);
+        let warehouse_active = batch.warehouses.get(&command.warehouse).copied();
+        // checked before the item is touched, so a refused command leaves
+        // nothing behind
+        if let Some(refused) = catalog_checks(command, kind, product, warehouse_active) {
             return rejected(refused);
         }
-        let locked = lock(ctx.tx, &command.sku, &command.warehouse).await?;
-        let movement = match self.decide(ctx, command, kind, &locked).await? {
+        let min_stock = product.map(|p| p.min_stock);
+        let locked = batch.item(&command.sku, &command.warehouse);
+        let movement = match self
+            .decide(ctx, command, kind, &locked, &batch.warehouses)
+            .await?
+        {
             Ok(movement) => movement,
             Err(refused) => return rejected(refused),
         };
@@ -770,55 +920,36 @@ impl Processor for StockProcessor {
             // beats storing a broken item (the CHECK would refuse it too)
             return Err(ApplyError::Poison(format!("levels would break: {after:?}")));
         }
-        let minimum = movement
-            .minimum_override
-            .or(product.as_ref().map(|p| p.min_stock));
+        let minimum = movement.minimum_override.or(min_stock);
         let low = minimum.is_some_and(|m| after.available() < m);
         let crossed = low && !locked.low;
         let version = locked.version + 1;
-        let actor = &command.envelope.actor;
+        batch.save(
+            &command.sku,
+            &command.warehouse,
+            Locked {
+                item: after,
+                minimum_override: movement.minimum_override,
+                low,
+                version,
+            },
+        );
         if movement.ledger {
-            let written = sqlx::query(include_str!("queries/save_item_with_ledger.sql"))
-                .bind(&command.sku)
-                .bind(&command.warehouse)
-                .bind(after.on_hand)
-                .bind(after.reserved)
-                .bind(after.in_transit)
-                .bind(movement.minimum_override)
-                .bind(low)
-                .bind(version)
-                .bind(&command.envelope.id)
-                .bind(movement.name)
-                .bind(movement.quantity)
-                .bind(&movement.reason)
-                .bind(&movement.reference)
-                .bind(&actor.id)
-                .bind(kind_name(actor.kind))
-                .bind(before.on_hand)
-                .bind(before.reserved)
-                .bind(before.in_transit)
-                .bind(command.envelope.occurred_at)
-                .execute(&mut *ctx.tx)
-                .await?
-                .rows_affected();
-            if written != 1 {
-                return Err(ApplyError::Transient(format!(
-                    "item {}@{} was not saved",
-                    command.sku, command.warehouse
-                )));
-            }
-        } else {
-            sqlx::query(include_str!("queries/save_item.sql"))
-                .bind(&command.sku)
-                .bind(&command.warehouse)
-                .bind(after.on_hand)
-                .bind(after.reserved)
-                .bind(after.in_transit)
-                .bind(movement.minimum_override)
-                .bind(low)
-                .bind(version)
-                .execute(&mut *ctx.tx)
-                .await?;
+            let actor = &command.envelope.actor;
+            batch.ledger.push(LedgerRow {
+                command_id: command.envelope.id.clone(),
+                sku: command.sku.clone(),
+                warehouse: command.warehouse.clone(),
+                movement: movement.name,
+                quantity: movement.quantity,
+                reason: movement.reason.clone(),
+                reference: movement.reference.clone(),
+                actor_id: actor.id.clone(),
+                actor_kind: kind_name(actor.kind),
+                before,
+                after,
+                occurred_at: command.envelope.occurred_at,
+            });
         }
         let key = item_key(&command.sku, &command.warehouse);
         let event = StockEvent {
@@ -853,6 +984,10 @@ impl Processor for StockProcessor {
                 version,
             }),
         ))
+    }
+
+    async fn finish(&self, tx: &mut PgConnection, batch: StockBatch) -> Result<(), ApplyError> {
+        batch.write(tx).await
     }
 
     async fn after_commit(&self, effects: Vec<Option<Changed>>) {

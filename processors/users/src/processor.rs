@@ -297,6 +297,7 @@ impl UsersProcessor {
 impl Processor for UsersProcessor {
     type Command = UserCommand;
     type Effect = Option<Uuid>;
+    type Batch = ();
 
     fn describe(command: &UserCommand) -> CommandInfo<'_> {
         CommandInfo {
@@ -308,6 +309,7 @@ impl Processor for UsersProcessor {
     async fn apply(
         &self,
         ctx: &mut ApplyContext<'_>,
+        _batch: &mut (),
         command: &UserCommand,
     ) -> Result<Applied, ApplyError> {
         let Ok(user_id) = Uuid::parse_str(&command.user_id) else {

@@ -50,7 +50,7 @@ use crate::auth::{KeySet, Sessions, Throttle, Tokens};
 use crate::bus::Bus;
 use crate::error::{ApiError, Code};
 use crate::metrics::Metrics;
-use crate::state::{AppState, Topics};
+use crate::state::{AppState, Shared, Topics};
 
 /// Builds the router over `state`.
 pub fn router(state: AppState) -> Router {
@@ -297,7 +297,7 @@ pub async fn start(
         .await
         .context("warming up the password hasher")?;
     let config = Arc::new(config);
-    let state = AppState {
+    let state = AppState::new(Shared {
         config: config.clone(),
         pool,
         tokens,
@@ -309,7 +309,7 @@ pub async fn start(
         in_flight: Arc::new(tokio::sync::Semaphore::new(
             config.http.max_in_flight.max(1),
         )),
-    };
+    });
     bootstrap::first_admin(&state)
         .await
         .context("bootstrap_admin")?;

@@ -4,12 +4,20 @@
 //! else, requires a known `kid`, the `at+jwt` type, our `iss` and `aud`, and
 //! checks `exp` and `nbf`. A token that fails any check is `invalid_token`;
 //! the reason is logged and counted, never told to the client.
+//!
+//! A token that passed every check is remembered (by the SHA-256 of its
+//! exact bytes) until its `exp`, so the same token on the next request costs
+//! a hash and a lookup instead of a signature verification. Any other byte
+//! string, a tampered copy included, hashes differently and is verified in
+//! full. Revocation is not affected: sessions are checked on every request.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use jsonwebtoken::{Algorithm, Header, Validation};
 use khlang_contract::{ActorKind, Role};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest as _, Sha256};
 use uuid::Uuid;
 
 use super::keys::KeySet;
@@ -137,6 +145,13 @@ pub fn kind_label(kind: ActorKind) -> &'static str {
     }
 }
 
+/// How many verified tokens are remembered before the memory is cleared.
+const VERIFIED_CAPACITY: usize = 10_000;
+
+/// Tokens that passed verification: SHA-256 of the token → who it speaks
+/// for and until when.
+type Verified = Mutex<HashMap<[u8; 32], (Principal, i64)>>;
+
 /// Issues and verifies access tokens.
 #[derive(Clone)]
 pub struct Tokens {
@@ -144,6 +159,7 @@ pub struct Tokens {
     issuer: String,
     audience: String,
     ttl_secs: i64,
+    verified: Arc<Verified>,
 }
 
 impl std::fmt::Debug for Tokens {
@@ -164,6 +180,7 @@ impl Tokens {
             issuer: issuer.to_owned(),
             audience: audience.to_owned(),
             ttl_secs: i64::try_from(ttl_secs).unwrap_or(900),
+            verified: Arc::default(),
         }
     }
 
@@ -219,6 +236,30 @@ impl Tokens {
     /// # Errors
     /// The [`TokenRejection`] of the first check that failed.
     pub fn verify(&self, token: &str) -> Result<Principal, TokenRejection> {
+        let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        let now = chrono::Utc::now().timestamp();
+        if let Ok(verified) = self.verified.lock() {
+            if let Some((principal, exp)) = verified.get(&digest) {
+                if now < *exp {
+                    return Ok(principal.clone());
+                }
+            }
+        }
+        let (principal, exp) = self.verify_in_full(token)?;
+        if let Ok(mut verified) = self.verified.lock() {
+            if verified.len() >= VERIFIED_CAPACITY {
+                verified.retain(|_, (_, exp)| now < *exp);
+                if verified.len() >= VERIFIED_CAPACITY {
+                    verified.clear();
+                }
+            }
+            verified.insert(digest, (principal.clone(), exp));
+        }
+        Ok(principal)
+    }
+
+    /// Every check, and the token's `exp`.
+    fn verify_in_full(&self, token: &str) -> Result<(Principal, i64), TokenRejection> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| TokenRejection::Malformed)?;
         if header.alg != Algorithm::EdDSA {
             return Err(TokenRejection::Algorithm);
@@ -254,7 +295,7 @@ impl Tokens {
         let claims = data.claims;
         let parse = |s: &str| Uuid::parse_str(s).map_err(|_| TokenRejection::Claims);
         let role: Role = claims.role.parse().map_err(|_| TokenRejection::Claims)?;
-        Ok(Principal {
+        let principal = Principal {
             user_id: parse(&claims.sub)?,
             session_id: parse(&claims.sid)?,
             role,
@@ -264,7 +305,8 @@ impl Tokens {
                 .split_whitespace()
                 .filter_map(|s| s.parse().ok())
                 .collect(),
-        })
+        };
+        Ok((principal, claims.exp))
     }
 }
 
@@ -292,6 +334,43 @@ mod tests {
         let p = principal();
         let token = tokens.sign(&tokens.claims_for(&p)).expect("sign");
         assert_eq!(tokens.verify(&token), Ok(p));
+    }
+
+    #[test]
+    fn a_remembered_token_still_refuses_a_tampered_copy() {
+        let tokens = tokens();
+        let p = principal();
+        let token = tokens.sign(&tokens.claims_for(&p)).expect("sign");
+        assert_eq!(tokens.verify(&token), Ok(p.clone()));
+        // the second time comes from memory, with the same answer
+        assert_eq!(tokens.verify(&token), Ok(p));
+        let (rest, signature) = token.rsplit_once('.').expect("three parts");
+        let flipped = if signature.starts_with('A') { "B" } else { "A" };
+        let tampered = format!("{rest}.{flipped}{}", &signature[1..]);
+        assert!(tokens.verify(&tampered).is_err());
+        let mut claims = tokens.claims_for(&principal());
+        claims.role = "admin".into();
+        let forged_payload = {
+            use base64::Engine as _;
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .encode(serde_json::to_vec(&claims).expect("json"))
+        };
+        let mut parts = token.split('.');
+        let header = parts.next().expect("header");
+        let forged = format!("{header}.{forged_payload}.{signature}");
+        assert!(tokens.verify(&forged).is_err());
+    }
+
+    #[test]
+    fn an_expired_token_is_not_served_from_memory() {
+        let tokens = tokens();
+        let mut claims = tokens.claims_for(&principal());
+        claims.exp = chrono::Utc::now().timestamp() - 60;
+        claims.nbf -= 120;
+        claims.iat -= 120;
+        let token = tokens.sign(&claims).expect("sign");
+        assert_eq!(tokens.verify(&token), Err(TokenRejection::Expired));
+        assert!(tokens.verified.lock().expect("lock").is_empty());
     }
 
     #[test]

@@ -123,7 +123,9 @@ impl Codec {
     /// # Errors
     /// [`CodecError::NotWireFormat`] for bytes that do not start with the
     /// magic byte and a schema id, [`CodecError::Decode`] for an unknown
-    /// schema id or a datum that does not match its schema.
+    /// schema id or a datum that does not match its schema,
+    /// [`CodecError::Unavailable`] when the registry could not be asked
+    /// (retry: the bytes may be fine).
     pub async fn decode_value(&self, bytes: &[u8]) -> Result<Value, CodecError> {
         if bytes.len() < 5 || bytes[0] != MAGIC_BYTE {
             return Err(CodecError::NotWireFormat);
@@ -132,7 +134,13 @@ impl Codec {
             .decode(Some(bytes))
             .await
             .map(|r| r.value)
-            .map_err(|e| CodecError::Decode(e.to_string()))
+            .map_err(|e| {
+                if e.retriable {
+                    CodecError::Unavailable(e.to_string())
+                } else {
+                    CodecError::Decode(e.to_string())
+                }
+            })
     }
 
     /// Decodes Confluent wire-format bytes into `T`.

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use khlang_codec::Codec;
+use khlang_codec::{Codec, CodecError};
 use khlang_contract::topics::COMMAND_OUTCOME_SUBJECT;
 use khlang_contract::{CommandOutcome, OutcomeStatus};
 use sqlx::PgPool;
@@ -35,6 +35,15 @@ struct Poisoned {
 struct Decoded<C> {
     record: OwnedRecord,
     command: Result<C, Poisoned>,
+}
+
+/// Whether the applier goes on after a batch. It halts only at shutdown,
+/// when a record could not be applied: records after it in its partition
+/// must not be applied (and their offsets stored) before it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Flow {
+    Go,
+    Halt,
 }
 
 /// Counts of what a committed batch did.
@@ -79,17 +88,30 @@ impl<P: Processor> Applier<P> {
                     }
                 }
             }
-            if !batch.is_empty() {
-                self.process(std::mem::take(&mut batch)).await;
-            }
+            let flow = if batch.is_empty() {
+                Flow::Go
+            } else {
+                self.process(std::mem::take(&mut batch)).await
+            };
             if let Some(done) = barrier {
                 let _ = done.send(());
+            }
+            if flow == Flow::Halt {
+                tracing::warn!(
+                    "applier halted at shutdown; the records not applied wait for the next start"
+                );
+                break;
             }
         }
         tracing::info!("applier stopped");
     }
 
-    async fn decode(&self, records: Vec<OwnedRecord>) -> Vec<Decoded<P::Command>> {
+    /// Decodes every record. Bytes that cannot be decoded are poison; a
+    /// registry that cannot be asked is not: decoding waits for it (with
+    /// backoff), because dead-lettering a good record during a registry
+    /// outage would take it out of its partition's order. `None` when the
+    /// process stops while still waiting.
+    async fn decode(&self, records: Vec<OwnedRecord>) -> Option<Vec<Decoded<P::Command>>> {
         let mut decoded = Vec::with_capacity(records.len());
         for record in records {
             let command = match record.payload.as_deref() {
@@ -97,22 +119,48 @@ impl<P: Processor> Applier<P> {
                     kind: "decode",
                     reason: "record has no value".into(),
                 }),
-                Some(bytes) => self
-                    .codec
-                    .decode::<P::Command>(bytes)
-                    .await
-                    .map_err(|e| Poisoned {
-                        kind: "decode",
-                        reason: e.to_string(),
-                    }),
+                Some(bytes) => self.decode_waiting(bytes, &record.meta).await?,
             };
             decoded.push(Decoded { record, command });
         }
-        decoded
+        Some(decoded)
     }
 
-    async fn process(&self, records: Vec<OwnedRecord>) {
-        let decoded = self.decode(records).await;
+    async fn decode_waiting(
+        &self,
+        bytes: &[u8],
+        meta: &RecordMeta,
+    ) -> Option<Result<P::Command, Poisoned>> {
+        let mut backoff = Duration::from_millis(200);
+        loop {
+            match self.codec.decode::<P::Command>(bytes).await {
+                Ok(command) => return Some(Ok(command)),
+                Err(CodecError::Unavailable(reason)) => {
+                    tracing::warn!(
+                        error = %reason, partition = meta.partition, offset = meta.offset,
+                        "schema registry unavailable, decoding waits"
+                    );
+                    self.metrics.apply_retries.inc();
+                    tokio::select! {
+                        () = tokio::time::sleep(backoff) => {}
+                        () = self.cancel.cancelled() => return None,
+                    }
+                    backoff = (backoff * 2).min(Duration::from_secs(5));
+                }
+                Err(error) => {
+                    return Some(Err(Poisoned {
+                        kind: "decode",
+                        reason: error.to_string(),
+                    }))
+                }
+            }
+        }
+    }
+
+    async fn process(&self, records: Vec<OwnedRecord>) -> Flow {
+        let Some(decoded) = self.decode(records).await else {
+            return Flow::Halt;
+        };
         let started = Instant::now();
         match self.apply_batch(&decoded).await {
             Ok(effects) => {
@@ -121,13 +169,18 @@ impl<P: Processor> Applier<P> {
                     .observe(started.elapsed().as_secs_f64());
                 self.metrics.batch_size.observe(decoded.len() as f64);
                 self.committed(effects).await;
+                Flow::Go
             }
             Err(error) => {
                 self.metrics.apply_retries.inc();
                 tracing::warn!(%error, records = decoded.len(), "batch failed, applying records one by one");
                 for item in &decoded {
-                    self.apply_one(item).await;
+                    if self.apply_one(item).await == Flow::Halt {
+                        // what follows must not overtake the record given up on
+                        return Flow::Halt;
+                    }
                 }
+                Flow::Go
             }
         }
     }
@@ -135,7 +188,7 @@ impl<P: Processor> Applier<P> {
     /// Applies one record with bounded retries; a record that keeps failing
     /// while the database is healthy goes to the DLQ. While the database is
     /// down nothing is dead-lettered: the record waits.
-    async fn apply_one(&self, item: &Decoded<P::Command>) {
+    async fn apply_one(&self, item: &Decoded<P::Command>) -> Flow {
         let mut backoff = Duration::from_millis(50);
         loop {
             let mut last_error = String::new();
@@ -143,7 +196,7 @@ impl<P: Processor> Applier<P> {
                 match self.apply_batch(std::slice::from_ref(item)).await {
                     Ok(effects) => {
                         self.committed(effects).await;
-                        return;
+                        return Flow::Go;
                     }
                     Err(ApplyError::Poison(reason)) => {
                         last_error = reason;
@@ -172,7 +225,7 @@ impl<P: Processor> Applier<P> {
                 match self.apply_batch(std::slice::from_ref(&poisoned)).await {
                     Ok(effects) => {
                         self.committed(effects).await;
-                        return;
+                        return Flow::Go;
                     }
                     Err(error) => tracing::error!(%error, "dead-lettering failed"),
                 }
@@ -183,7 +236,7 @@ impl<P: Processor> Applier<P> {
                     offset = item.record.meta.offset,
                     "giving up on record at shutdown"
                 );
-                return;
+                return Flow::Halt;
             }
             tokio::time::sleep(Duration::from_secs(1)).await;
         }

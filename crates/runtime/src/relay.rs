@@ -123,6 +123,9 @@ impl Relay {
                 return Ok(Some(conn));
             }
             drop(conn);
+            // A standby is healthy: it applies its partitions, and the
+            // leader publishes the whole outbox, its rows included.
+            self.health.set_ready(true);
             tokio::select! {
                 () = tokio::time::sleep(Duration::from_secs(1)) => {}
                 () = self.cancel.cancelled() => return Ok(None),

@@ -102,10 +102,7 @@ async fn a_user_lives_its_whole_life_through_the_api() {
         )
         .await;
     assert_eq!(response.status(), StatusCode::ACCEPTED);
-    let id = response.json::<Value>().await.unwrap()["command_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = support::command_id(response).await;
     assert_eq!(env.outcome(&token, &id).await["status"], "accepted");
 
     // admin changes the role
@@ -118,10 +115,7 @@ async fn a_user_lives_its_whole_life_through_the_api() {
         )
         .await;
     assert_eq!(response.status(), StatusCode::ACCEPTED);
-    let id = response.json::<Value>().await.unwrap()["command_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = support::command_id(response).await;
     assert_eq!(env.outcome(&admin, &id).await["status"], "accepted");
     let user: Value = env
         .call(
@@ -148,10 +142,7 @@ async fn a_user_lives_its_whole_life_through_the_api() {
         )
         .await;
     assert_eq!(response.status(), StatusCode::ACCEPTED);
-    let id = response.json::<Value>().await.unwrap()["command_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = support::command_id(response).await;
     assert_eq!(env.outcome(&admin, &id).await["status"], "accepted");
     // The Redis copy the ingress checks is written right after the
     // processor's commit, so it can trail the accepted outcome by a moment.
@@ -191,10 +182,7 @@ async fn rejected_commands_end_in_a_reason_code_and_bad_input_in_field_errors() 
         )
         .await;
     assert_eq!(response.status(), StatusCode::ACCEPTED);
-    let id = response.json::<Value>().await.unwrap()["command_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = support::command_id(response).await;
     let outcome = env.outcome(&admin, &id).await;
     assert_eq!(outcome["status"], "rejected");
     assert_eq!(outcome["reason_code"], "email_taken");
@@ -514,18 +502,7 @@ async fn idempotency_keys_replay_refuse_and_survive_concurrency() {
         "display_name": "Twice", "password": PASSWORD, "role": "report_viewer"
     });
     let post = |key: &'static str, body: Value| {
-        let env = &env;
-        let admin = admin.clone();
-        async move {
-            env.http
-                .post(env.url("/v1/users"))
-                .bearer_auth(admin)
-                .header("idempotency-key", key)
-                .json(&body)
-                .send()
-                .await
-                .unwrap()
-        }
+        env.call_with_key(Method::POST, "/v1/users", &admin, key, body)
     };
     // 16 identical requests at once
     let answers = futures::future::join_all((0..16).map(|_| post("key-1", body.clone()))).await;

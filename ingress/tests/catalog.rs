@@ -524,18 +524,7 @@ async fn warehouses_are_upserted_idempotently_and_listed() {
 
     // PUT takes an Idempotency-Key like every write
     let put = |key: &'static str, body: Value| {
-        let env = &env;
-        let admin = admin.clone();
-        async move {
-            env.http
-                .put(env.url("/v1/warehouses/BKK1"))
-                .bearer_auth(admin)
-                .header("idempotency-key", key)
-                .json(&body)
-                .send()
-                .await
-                .unwrap()
-        }
+        env.call_with_key(Method::PUT, "/v1/warehouses/BKK1", &admin, key, body)
     };
     let first = put("bkk1-1", bangkok.clone()).await;
     assert_eq!(first.status(), StatusCode::ACCEPTED);

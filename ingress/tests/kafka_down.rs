@@ -85,7 +85,8 @@ async fn writes_answer_503_while_kafka_is_down_and_nothing_acknowledged_is_lost(
         result.unwrap();
     }
 
-    let (db_url, pool) = infra.fresh_database().await;
+    let database = infra.test_database().await;
+    let pool = database.pool().clone();
     let mut config = Config::default();
     config.listen = "127.0.0.1:0".parse().unwrap();
     config.telemetry_listen = "127.0.0.1:0".parse().unwrap();
@@ -93,7 +94,7 @@ async fn writes_answer_503_while_kafka_is_down_and_nothing_acknowledged_is_lost(
     config.kafka.brokers = node.bootstrap();
     config.kafka.produce_timeout_ms = 3_000;
     config.registry.url = infra.registry_url.clone();
-    config.database.url = Secret::new(db_url);
+    config.database.url = Secret::new(database.url().to_owned());
     config.redis.url = Secret::new(infra.redis_url.clone());
     config.redis.prefix = format!("{ns}:");
     let key = SigningKey::generate(&mut rand::rngs::OsRng);

@@ -7,55 +7,19 @@
 mod support;
 
 use std::collections::HashMap;
-use std::fs::OpenOptions;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use khlang_contract::topics::{STOCK_COMMANDS, STOCK_COMMANDS_DLQ, STOCK_EVENTS};
-use khlang_testkit::eventually;
+use khlang_testkit::{eventually, kill9, Processor};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use sqlx::Row as _;
-use support::TestEnv;
+use support::{command_id, TestEnv};
 
-static STARTS: AtomicUsize = AtomicUsize::new(0);
-
-/// The stock processor binary against `env`, logging to its own file.
-fn start_stock(env: &TestEnv) -> Child {
-    let n = STARTS.fetch_add(1, Ordering::SeqCst);
-    let log_dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("logs");
-    std::fs::create_dir_all(&log_dir).unwrap();
-    let log = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(log_dir.join(format!("khlang-stock-{}-{n}.log", env.ns)))
-        .unwrap();
-    Command::new(support::binary("khlang-stock"))
-        .env("KHLANG_KAFKA_BROKERS", &env.infra.brokers)
-        .env("KHLANG_REGISTRY_URL", &env.infra.registry_url)
-        .env("KHLANG_DATABASE_URL", &env.db_url)
-        .env("KHLANG_REDIS_URL", &env.infra.redis_url)
-        .env("KHLANG__REDIS__PREFIX", &env.redis_prefix)
-        .env("KHLANG__TOPIC_NAMESPACE", &env.ns)
-        .env("KHLANG__SERVICE", format!("stock-{}", env.ns))
-        .env("KHLANG__TELEMETRY_LISTEN", "127.0.0.1:0")
-        .env("KHLANG__EXPIRY_INTERVAL_MS", "200")
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::from(log.try_clone().unwrap()))
-        .stderr(Stdio::from(log))
-        .spawn()
-        .expect("start khlang-stock")
-}
-
-fn kill9(child: &mut Child) {
-    child.kill().unwrap();
-    child.wait().unwrap();
-}
-
-/// An environment with stock topics, a product catalog and a staff token.
-async fn stock_env(skus: &[&str], warehouses: &[&str]) -> (TestEnv, String) {
+/// An environment with stock topics, a product catalog and a staff token,
+/// and the stock processor binary against it (not started), expiring
+/// reservations every 200 ms.
+async fn stock_env(skus: &[&str], warehouses: &[&str]) -> (TestEnv, Processor, String) {
     let env = TestEnv::new().await;
     env.infra
         .create_topics(&[
@@ -99,7 +63,10 @@ async fn stock_env(skus: &[&str], warehouses: &[&str]) -> (TestEnv, String) {
             "{sku}"
         );
     }
-    (env, admin)
+    let stock = env
+        .processor("stock")
+        .env("KHLANG__EXPIRY_INTERVAL_MS", "200");
+    (env, stock, admin)
 }
 
 /// A valid EAN-13 per index.
@@ -111,13 +78,6 @@ fn ean13(i: usize) -> String {
         .map(|(k, c)| c.to_digit(10).unwrap() * if k % 2 == 0 { 1 } else { 3 })
         .sum();
     format!("{body}{}", (10 - sum % 10) % 10)
-}
-
-async fn command_id(response: reqwest::Response) -> String {
-    response.json::<Value>().await.unwrap()["command_id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
 }
 
 async fn post(env: &TestEnv, token: &str, path: &str, body: Value) -> reqwest::Response {
@@ -196,8 +156,8 @@ async fn assert_ledger_chains(env: &TestEnv) {
 
 #[tokio::test]
 async fn concurrent_reservations_never_oversell_through_rebalances_and_a_kill() {
-    let (env, admin) = stock_env(&["SCARCE-1"], &["BKK1"]).await;
-    let mut first = start_stock(&env);
+    let (env, stock, admin) = stock_env(&["SCARCE-1"], &["BKK1"]).await;
+    let mut first = stock.start();
     let response = post(
         &env,
         &admin,
@@ -230,7 +190,7 @@ async fn concurrent_reservations_never_oversell_through_rebalances_and_a_kill() 
     });
     let churn = async {
         tokio::time::sleep(Duration::from_millis(300)).await;
-        let second = start_stock(&env);
+        let second = stock.start();
         tokio::time::sleep(Duration::from_secs(4)).await;
         kill9(&mut first);
         second
@@ -307,8 +267,8 @@ async fn concurrent_reservations_never_oversell_through_rebalances_and_a_kill() 
 #[tokio::test]
 async fn mixed_load_with_kills_conserves_stock_and_transfers() {
     let skus = ["MIX-A", "MIX-B", "MIX-C"];
-    let (env, admin) = stock_env(&skus, &["BKK1", "CNX1"]).await;
-    let mut processor = start_stock(&env);
+    let (env, stock, admin) = stock_env(&skus, &["BKK1", "CNX1"]).await;
+    let mut processor = stock.start();
     for sku in skus {
         for wh in ["BKK1", "CNX1"] {
             let r = post(
@@ -352,7 +312,7 @@ async fn mixed_load_with_kills_conserves_stock_and_transfers() {
         // SIGKILL at moments spread over the run, and start again
         if round % 30 == 17 {
             kill9(&mut processor);
-            processor = start_stock(&env);
+            processor = stock.start();
         }
     }
     let first_results = outcomes(&env, &admin, &ids).await;
@@ -377,7 +337,7 @@ async fn mixed_load_with_kills_conserves_stock_and_transfers() {
         ids2.push(command_id(r).await);
         if i == transfers.len() / 2 {
             kill9(&mut processor);
-            processor = start_stock(&env);
+            processor = stock.start();
         }
     }
     for (i, rid) in reservations.iter().enumerate() {
@@ -461,8 +421,8 @@ async fn mixed_load_with_kills_conserves_stock_and_transfers() {
 
 #[tokio::test]
 async fn reservations_expire_exactly_once_across_a_restart() {
-    let (env, admin) = stock_env(&["EXP-1"], &["BKK1"]).await;
-    let mut processor = start_stock(&env);
+    let (env, stock, admin) = stock_env(&["EXP-1"], &["BKK1"]).await;
+    let mut processor = stock.start();
     let r = post(
         &env,
         &admin,
@@ -483,8 +443,8 @@ async fn reservations_expire_exactly_once_across_a_restart() {
     kill9(&mut processor);
     tokio::time::sleep(Duration::from_secs(3)).await;
     // two instances at once: both timers send expiries
-    let mut a = start_stock(&env);
-    let mut b = start_stock(&env);
+    let mut a = stock.start();
+    let mut b = stock.start();
     eventually("all expired", Duration::from_secs(90), || {
         let pool = env.pool.clone();
         async move {
@@ -524,8 +484,8 @@ async fn reservations_expire_exactly_once_across_a_restart() {
 
 #[tokio::test]
 async fn scanner_batches_answer_per_line_and_apply_each_scan_once() {
-    let (env, admin) = stock_env(&["SCAN-1"], &["BKK1", "CNX1"]).await;
-    let mut processor = start_stock(&env);
+    let (env, stock, admin) = stock_env(&["SCAN-1"], &["BKK1", "CNX1"]).await;
+    let mut processor = stock.start();
     let (_, secret) = env
         .create_machine(
             &admin,
@@ -636,8 +596,8 @@ async fn scanner_batches_answer_per_line_and_apply_each_scan_once() {
 
 #[tokio::test]
 async fn low_stock_fires_once_per_crossing_and_bad_movements_are_rejected_with_reasons() {
-    let (env, admin) = stock_env(&["LOW-1"], &["BKK1", "OFF1"]).await;
-    let mut processor = start_stock(&env);
+    let (env, stock, admin) = stock_env(&["LOW-1"], &["BKK1", "OFF1"]).await;
+    let mut processor = stock.start();
     // OFF1 goes inactive
     let r = env
         .call(

@@ -70,7 +70,7 @@ impl KafkaNode {
     #[must_use]
     pub fn start() -> Self {
         let setup = setup();
-        let root = tmp_root();
+        let root = crate::tmp_root();
         fs::create_dir_all(&root)
             .unwrap_or_else(|e| panic!("cannot create {}: {e}", root.display()));
         sweep_orphans(&root);
@@ -498,22 +498,6 @@ fn java_major(java: &Path) -> Option<u32> {
         .lines()
         .find_map(|l| l.trim().strip_prefix("java.specification.version = "))?;
     version.trim().trim_start_matches("1.").parse().ok()
-}
-
-/// `target/tmp` of the running test binary (`target/<profile>/deps/<test>`),
-/// or of this workspace.
-fn tmp_root() -> PathBuf {
-    let from_exe = std::env::current_exe().ok().and_then(|exe| {
-        let deps = exe.parent()?;
-        if deps.file_name()? != "deps" {
-            return None;
-        }
-        Some(deps.parent()?.parent()?.join("tmp"))
-    });
-    if let Some(tmp) = from_exe {
-        return tmp;
-    }
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/tmp")
 }
 
 /// Kills and deletes nodes whose test process is gone (it died without

@@ -6,14 +6,23 @@
 //! `scripts/infra/up.sh` (`.khlang/env`); when they are missing the test
 //! fails and says how to start the infrastructure, instead of passing.
 //!
+//! Tests run the real processor binaries as child processes with
+//! [`Processor`], and read what a processor recorded with [`outcomes`].
+//!
 //! Tests that must stop or crash Kafka use their own broker instead of the
 //! shared one: [`KafkaNode`].
 
+mod database;
 mod kafka_node;
+pub mod outcomes;
+mod processor;
 
+pub use database::TestDatabase;
 pub use kafka_node::KafkaNode;
+pub use processor::{kill9, terminate, Processor, ProcessorEnv};
 
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
@@ -21,9 +30,8 @@ use rdkafka::client::DefaultClientContext;
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::{Headers, Message};
-use rdkafka::producer::FutureProducer;
+use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
-use sqlx::postgres::PgPoolOptions;
 use sqlx::PgPool;
 
 /// Endpoints of the running infrastructure.
@@ -61,31 +69,22 @@ impl Infra {
         }
     }
 
-    /// Creates a fresh database and returns its URL and a pool on it.
+    /// A fresh database of the test's own, dropped when the returned value
+    /// is (kept when the test fails); see [`TestDatabase`].
+    ///
+    /// # Panics
+    /// When PostgreSQL is unreachable.
+    pub async fn test_database(&self) -> TestDatabase {
+        TestDatabase::create(&self.database_url).await
+    }
+
+    /// Creates a fresh database and returns its URL and a pool on it. The
+    /// database is never dropped: prefer [`Infra::test_database`].
     ///
     /// # Panics
     /// When PostgreSQL is unreachable.
     pub async fn fresh_database(&self) -> (String, PgPool) {
-        let name = format!("khlang_test_{}", unique_suffix());
-        let admin = PgPoolOptions::new()
-            .max_connections(1)
-            .connect(&self.database_url)
-            .await
-            .expect("connect to postgres");
-        sqlx::query(&format!("CREATE DATABASE {name}"))
-            .execute(&admin)
-            .await
-            .expect("create database");
-        admin.close().await;
-        let url = match self.database_url.rsplit_once('/') {
-            Some((base, _)) => format!("{base}/{name}"),
-            None => panic!("database url has no database name"),
-        };
-        let pool = PgPoolOptions::new()
-            .max_connections(5)
-            .connect(&url)
-            .await
-            .expect("connect to test db");
+        let (_, url, pool) = database::create(&self.database_url).await;
         (url, pool)
     }
 
@@ -134,6 +133,29 @@ impl Infra {
             .create()
             .expect("producer")
     }
+}
+
+/// Sends one record to `topic` (to `partition`, else where the key hashes)
+/// and waits for Kafka's acknowledgement.
+///
+/// # Panics
+/// When Kafka refuses it or does not acknowledge it within 30 seconds.
+pub async fn send_record(
+    producer: &FutureProducer,
+    topic: &str,
+    key: &str,
+    payload: &[u8],
+    partition: Option<i32>,
+) {
+    let mut record = FutureRecord::to(topic).key(key).payload(payload);
+    if let Some(p) = partition {
+        record = record.partition(p);
+    }
+    producer
+        .send(record, Duration::from_secs(30))
+        .await
+        .map_err(|(e, _)| e)
+        .expect("record sent");
 }
 
 /// A random lowercase suffix for names.
@@ -257,4 +279,20 @@ where
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// `target/tmp` of the running test binary (`target/<profile>/deps/<test>`),
+/// or of this workspace.
+pub(crate) fn tmp_root() -> PathBuf {
+    let from_exe = std::env::current_exe().ok().and_then(|exe| {
+        let deps = exe.parent()?;
+        if deps.file_name()? != "deps" {
+            return None;
+        }
+        Some(deps.parent()?.parent()?.join("tmp"))
+    });
+    if let Some(tmp) = from_exe {
+        return tmp;
+    }
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/tmp")
 }

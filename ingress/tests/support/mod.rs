@@ -13,9 +13,8 @@
     clippy::field_reassign_with_default
 )]
 
-use std::fs::OpenOptions;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::Duration;
 
 use ed25519_dalek::SigningKey;
@@ -27,7 +26,7 @@ use khlang_contract::TopicName;
 use khlang_ingress::auth::KeySet;
 use khlang_ingress::config::Secret;
 use khlang_ingress::{Config, Running};
-use khlang_testkit::{eventually, unique_suffix, Infra};
+use khlang_testkit::{eventually, unique_suffix, Infra, Processor, ProcessorEnv, TestDatabase};
 use reqwest::{Client, Method, Response, StatusCode};
 use serde_json::{json, Value};
 use sqlx::PgPool;
@@ -46,7 +45,9 @@ pub struct TestKey {
 pub struct TestEnv {
     pub infra: Infra,
     pub ns: String,
-    pub db_url: String,
+    /// The database behind `pool`: dropped with the environment, kept when
+    /// the test fails.
+    database: TestDatabase,
     pub pool: PgPool,
     pub redis_prefix: String,
     pub commands: TopicName,
@@ -67,14 +68,6 @@ fn target_dir() -> PathBuf {
         .parent()
         .unwrap()
         .to_path_buf()
-}
-
-pub fn users_binary() -> PathBuf {
-    binary("khlang-users")
-}
-
-pub fn catalog_binary() -> PathBuf {
-    binary("khlang-catalog")
 }
 
 pub fn binary(name: &str) -> PathBuf {
@@ -99,7 +92,7 @@ impl TestEnv {
         let infra = Infra::from_env();
         let suffix = unique_suffix();
         let ns = format!("t{suffix}");
-        let (db_url, pool) = infra.fresh_database().await;
+        let database = infra.test_database().await;
         let commands = USERS_COMMANDS.namespaced(&ns);
         let access = ACCESS_LOG.namespaced(&ns);
         infra
@@ -126,7 +119,7 @@ impl TestEnv {
         config.topic_namespace = ns.clone();
         config.kafka.brokers = infra.brokers.clone();
         config.registry.url = infra.registry_url.clone();
-        config.database.url = Secret::new(db_url.clone());
+        config.database.url = Secret::new(database.url().to_owned());
         config.database.max_connections = 10;
         config.redis.url = Secret::new(infra.redis_url.clone());
         config.redis.prefix = redis_prefix.clone();
@@ -143,14 +136,12 @@ impl TestEnv {
         let running = khlang_ingress::start(config.clone(), Some(keys), cancel.clone())
             .await
             .expect("ingress starts");
-        let users = Some(start_users(&infra, &ns, &db_url, &redis_prefix));
-        let catalog = Some(start_catalog(&infra, &ns, &db_url, &redis_prefix));
         let base = format!("http://{}", running.addr);
-        let env = Self {
+        let mut env = Self {
             infra,
             ns,
-            db_url,
-            pool,
+            pool: database.pool().clone(),
+            database,
             redis_prefix,
             commands,
             access,
@@ -159,10 +150,12 @@ impl TestEnv {
             http: Client::new(),
             running,
             cancel,
-            users,
-            catalog,
+            users: None,
+            catalog: None,
             config,
         };
+        env.users = Some(env.processor("users").start());
+        env.catalog = Some(env.processor("catalog").start());
         let pool = env.pool.clone();
         eventually(
             "the bootstrap admin is registered",
@@ -185,6 +178,21 @@ impl TestEnv {
         env
     }
 
+    /// The processor binary `khlang-<name>` against this environment, as
+    /// service `<name>-<namespace>`; each start logs to its own file.
+    pub fn processor(&self, name: &str) -> Processor {
+        Processor::new(
+            binary(&format!("khlang-{name}")),
+            ProcessorEnv {
+                infra: &self.infra,
+                database_url: self.database.url(),
+                topic_namespace: &self.ns,
+                redis_prefix: &self.redis_prefix,
+                service: &format!("{name}-{}", self.ns),
+            },
+        )
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
@@ -205,6 +213,25 @@ impl TestEnv {
             request = request.json(&body);
         }
         request.send().await.expect("request sent")
+    }
+
+    /// A write with a bearer token, an `Idempotency-Key` and a JSON body.
+    pub async fn call_with_key(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        key: &str,
+        body: Value,
+    ) -> Response {
+        self.http
+            .request(method, self.url(path))
+            .bearer_auth(token)
+            .header("idempotency-key", key)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
     }
 
     /// Signs in and returns the whole token response.
@@ -253,6 +280,18 @@ impl TestEnv {
         panic!("command {command_id} stayed pending");
     }
 
+    /// Checks that a write was answered 202 and that the processor accepted
+    /// its command; returns the answer's body.
+    async fn accepted(&self, token: &str, response: Response) -> Value {
+        assert_eq!(response.status(), StatusCode::ACCEPTED);
+        let body: Value = response.json().await.unwrap();
+        let outcome = self
+            .outcome(token, body["command_id"].as_str().unwrap())
+            .await;
+        assert_eq!(outcome["status"], "accepted", "{outcome}");
+        body
+    }
+
     /// Creates a person through the API and waits until it is accepted.
     /// Returns the user id.
     pub async fn create_user(&self, admin: &str, username: &str, role: &str) -> String {
@@ -270,12 +309,7 @@ impl TestEnv {
                 })),
             )
             .await;
-        assert_eq!(response.status(), StatusCode::ACCEPTED);
-        let body: Value = response.json().await.unwrap();
-        let outcome = self
-            .outcome(admin, body["command_id"].as_str().unwrap())
-            .await;
-        assert_eq!(outcome["status"], "accepted", "{outcome}");
+        let body = self.accepted(admin, response).await;
         body["user_id"].as_str().unwrap().to_owned()
     }
 
@@ -298,12 +332,7 @@ impl TestEnv {
                 })),
             )
             .await;
-        assert_eq!(response.status(), StatusCode::ACCEPTED);
-        let body: Value = response.json().await.unwrap();
-        let outcome = self
-            .outcome(admin, body["command_id"].as_str().unwrap())
-            .await;
-        assert_eq!(outcome["status"], "accepted", "{outcome}");
+        let body = self.accepted(admin, response).await;
         (
             body["user_id"].as_str().unwrap().to_owned(),
             body["client_secret"].as_str().unwrap().to_owned(),
@@ -335,45 +364,12 @@ impl Drop for TestEnv {
     }
 }
 
-pub fn start_users(infra: &Infra, ns: &str, db_url: &str, redis_prefix: &str) -> Child {
-    start_processor("users", users_binary(), infra, ns, db_url, redis_prefix)
-}
-
-pub fn start_catalog(infra: &Infra, ns: &str, db_url: &str, redis_prefix: &str) -> Child {
-    start_processor("catalog", catalog_binary(), infra, ns, db_url, redis_prefix)
-}
-
-/// A processor binary on the env's infrastructure, logging to
-/// `<target>/tmp/logs/khlang-<name>-<ns>.log`.
-fn start_processor(
-    name: &str,
-    binary: PathBuf,
-    infra: &Infra,
-    ns: &str,
-    db_url: &str,
-    redis_prefix: &str,
-) -> Child {
-    let log_dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("logs");
-    std::fs::create_dir_all(&log_dir).unwrap();
-    let log = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(log_dir.join(format!("khlang-{name}-{ns}.log")))
-        .unwrap();
-    Command::new(binary)
-        .env("KHLANG_KAFKA_BROKERS", &infra.brokers)
-        .env("KHLANG_REGISTRY_URL", &infra.registry_url)
-        .env("KHLANG_DATABASE_URL", db_url)
-        .env("KHLANG_REDIS_URL", &infra.redis_url)
-        .env("KHLANG__REDIS__PREFIX", redis_prefix)
-        .env("KHLANG__TOPIC_NAMESPACE", ns)
-        .env("KHLANG__SERVICE", format!("{name}-{ns}"))
-        .env("KHLANG__TELEMETRY_LISTEN", "127.0.0.1:0")
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::from(log.try_clone().unwrap()))
-        .stderr(Stdio::from(log))
-        .spawn()
-        .unwrap_or_else(|e| panic!("start khlang-{name}: {e}"))
+/// The command id in a write's answer.
+pub async fn command_id(response: Response) -> String {
+    response.json::<Value>().await.unwrap()["command_id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
 }
 
 /// The JSON error body, checked for the one error shape.

@@ -13,7 +13,7 @@ use std::time::Duration;
 use khlang_catalog::{reasons, CatalogStore, STATUS_DISCONTINUED};
 use khlang_contract::catalog::{CatalogCommand, UpdateProduct};
 use khlang_contract::{CommandOutcome, OutcomeStatus};
-use khlang_testkit::{eventually, read_committed};
+use khlang_testkit::{eventually, kill9, read_committed, terminate};
 use sqlx::Row;
 use support::*;
 
@@ -70,8 +70,8 @@ async fn concurrent_creates_claiming_one_barcode_have_exactly_one_winner() {
         let consumed = consumed_total(&env, n).await.unwrap_or_default();
         assert!(consumed > 0.0, "instance {n} applied nothing");
     }
-    TestEnv::terminate(&mut first);
-    TestEnv::terminate(&mut second);
+    terminate(&mut first);
+    terminate(&mut second);
 
     let products: HashMap<String, khlang_catalog::Product> = CatalogStore::all_products(&env.pool)
         .await
@@ -127,30 +127,11 @@ async fn concurrent_creates_claiming_one_barcode_have_exactly_one_winner() {
     }
 }
 
+/// What the `start`th start has consumed, from its telemetry endpoint.
 async fn consumed_total(env: &TestEnv, start: usize) -> Option<f64> {
-    // The telemetry port is random; the log line says where it listens.
-    let log = std::fs::read_to_string(env.log(start)).ok()?;
-    let addr = log
-        .lines()
-        .rev()
-        .filter(|l| l.contains("telemetry listening"))
-        .find_map(|l| {
-            serde_json::from_str::<serde_json::Value>(l).ok()?["addr"]
-                .as_str()
-                .map(str::to_owned)
-        })?;
-    let output = tokio::process::Command::new("curl")
-        .args(["-sf", &format!("http://{addr}/metrics")])
-        .output()
+    env.processor
+        .metric(start, "khlang_runtime_records_consumed_total")
         .await
-        .ok()?;
-    if !output.status.success() {
-        return None;
-    }
-    String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .find(|l| l.starts_with("khlang_runtime_records_consumed_total"))
-        .and_then(|l| l.split_whitespace().last()?.parse().ok())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -181,11 +162,11 @@ async fn restarts_and_redelivery_apply_every_command_once() {
     let mut processor = env.start();
     env.send_all(&creates, None).await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    TestEnv::kill9(&mut processor);
+    kill9(&mut processor);
     let mut processor = env.start();
     env.send_all(&updates, None).await;
     env.wait_for_outcomes((PRODUCTS * 2) as i64, WAIT).await;
-    TestEnv::terminate(&mut processor);
+    terminate(&mut processor);
 
     // A clean restart; the producer re-delivers everything it sent before
     // (same command ids) and then the discontinues.
@@ -204,7 +185,7 @@ async fn restarts_and_redelivery_apply_every_command_once() {
     })
     .await;
     assert_eq!(consumed, sent_after_restart);
-    TestEnv::terminate(&mut processor);
+    terminate(&mut processor);
 
     // One outcome per command, all accepted; re-deliveries got none.
     assert_eq!(env.outcome_count().await, (PRODUCTS * 3) as i64);

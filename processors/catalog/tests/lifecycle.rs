@@ -9,6 +9,7 @@ mod support;
 
 use khlang_catalog::{reasons, CatalogStore, STATUS_DISCONTINUED};
 use khlang_contract::catalog::{warehouse_key, CatalogCommand, UpdateProduct};
+use khlang_testkit::terminate;
 use support::*;
 
 const ACCEPTED: (&str, Option<&str>) = ("accepted", None);
@@ -168,7 +169,7 @@ async fn a_product_lives_created_updated_discontinued_with_reason_codes_on_the_w
     assert_eq!((oil.version, oil.barcodes), (1, vec![first.clone()]));
     drop(conn);
 
-    TestEnv::terminate(&mut processor);
+    terminate(&mut processor);
     assert_eq!(env.outcome_count().await, steps.len() as i64);
 
     // Four events, keyed by SKU, versions in order per product, full state.
@@ -268,7 +269,7 @@ async fn warehouses_are_created_then_replaced() {
         let got = env.outcome(&command.envelope.id).await.unwrap();
         assert_eq!(pair(&got), *want, "{command:?}");
     }
-    TestEnv::terminate(&mut processor);
+    terminate(&mut processor);
 
     let warehouses = CatalogStore::all_warehouses(&env.pool).await.unwrap();
     assert_eq!(warehouses.len(), 2);
@@ -321,7 +322,7 @@ async fn warehouses_are_created_then_replaced() {
     env.send(&create(new_product("TEA-BOX", &[ean13(12_345)])), None)
         .await;
     env.wait_for_outcomes(steps.len() as i64 + 1, WAIT).await;
-    TestEnv::terminate(&mut processor);
+    terminate(&mut processor);
     env.assert_redis_matches_pg().await;
     let cache = env.cache().await;
     assert_eq!(

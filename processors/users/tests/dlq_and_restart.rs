@@ -11,7 +11,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use khlang_runtime::dlq_header_names as h;
-use khlang_testkit::{eventually, read_committed};
+use khlang_testkit::{eventually, read_committed, terminate};
 use support::*;
 
 const WAIT: Duration = Duration::from_secs(120);
@@ -124,37 +124,14 @@ async fn poison_records_go_to_the_dlq_and_a_fixed_record_replays() {
         env.outcome(&fixed.envelope.id).await,
         Some(("accepted".into(), None))
     );
-    TestEnv::terminate(&mut processor);
+    terminate(&mut processor);
 }
 
+/// What the second start has consumed, from its telemetry endpoint.
 async fn consumed_total(env: &TestEnv) -> Option<f64> {
-    // The telemetry port is random; the log line says where it listens.
-    let log = std::fs::read_to_string(env.log(1)).ok()?;
-    let addr = log
-        .lines()
-        .rev()
-        .filter(|l| l.contains("telemetry listening"))
-        .find_map(|l| {
-            serde_json::from_str::<serde_json::Value>(l).ok()?["addr"]
-                .as_str()
-                .map(str::to_owned)
-        })?;
-    let body = reqwest_get(&format!("http://{addr}/metrics")).await?;
-    body.lines()
-        .find(|l| l.starts_with("khlang_runtime_records_consumed_total"))
-        .and_then(|l| l.split_whitespace().last()?.parse().ok())
-}
-
-async fn reqwest_get(url: &str) -> Option<String> {
-    let output = tokio::process::Command::new("curl")
-        .args(["-sf", url])
-        .output()
+    env.processor
+        .metric(1, "khlang_runtime_records_consumed_total")
         .await
-        .ok()?;
-    output
-        .status
-        .success()
-        .then(|| String::from_utf8_lossy(&output.stdout).into_owned())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -175,7 +152,7 @@ async fn a_clean_restart_reprocesses_nothing() {
         env.send(c, None).await;
     }
     env.wait_for_outcomes(50, WAIT).await;
-    TestEnv::terminate(&mut processor);
+    terminate(&mut processor);
 
     let mut processor = env.start();
     let second: Vec<_> = (50..60)
@@ -199,7 +176,7 @@ async fn a_clean_restart_reprocesses_nothing() {
     })
     .await;
     assert_eq!(consumed, 10.0);
-    TestEnv::terminate(&mut processor);
+    terminate(&mut processor);
 
     // Nothing was applied twice: one outcome row per command.
     assert_eq!(env.outcome_count().await, 60);

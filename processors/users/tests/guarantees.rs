@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use khlang_contract::users::{UserCommand, UserEvent};
 use khlang_contract::{CommandOutcome, OutcomeStatus};
-use khlang_testkit::read_committed;
+use khlang_testkit::{kill9, read_committed, terminate};
 use khlang_users::{reasons, UserCache, UserStore};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -67,7 +67,7 @@ async fn every_command_ends_in_one_outcome_and_the_redis_copy_follows() {
             command.envelope.kind
         );
     }
-    TestEnv::terminate(&mut processor);
+    terminate(&mut processor);
     assert_eq!(env.outcome_count().await, commands.len() as i64);
 
     let mut conn = env.pool.acquire().await.unwrap();
@@ -287,13 +287,13 @@ async fn kill_9_at_random_moments_changes_nothing_about_the_result() {
             rand::thread_rng().gen_range(800..3000),
         ))
         .await;
-        TestEnv::kill9(&mut processor);
+        kill9(&mut processor);
         kills += 1;
         processor = env.start();
     }
     producing.await.unwrap();
     env.wait_for_outcomes(unique_commands as i64, WAIT).await;
-    TestEnv::terminate(&mut processor);
+    terminate(&mut processor);
     println!("crash test: killed the processor {kills} times");
 
     // Exactly one outcome per command, and the one the oracle says.

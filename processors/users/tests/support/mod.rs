@@ -4,9 +4,8 @@
 
 #![allow(dead_code, missing_docs, clippy::unwrap_used)]
 
-use std::fs::OpenOptions;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::Duration;
 
 use khlang_codec::Codec;
@@ -15,17 +14,20 @@ use khlang_contract::topics::{
 };
 use khlang_contract::users::{ChangeRole, DeactivateUser, RegisterUser, UpdateUser, UserCommand};
 use khlang_contract::{Actor, ActorKind, Envelope, TopicName};
-use khlang_testkit::{unique_suffix, Infra};
-use rdkafka::producer::{FutureProducer, FutureRecord};
-use sqlx::{PgPool, Row};
+use khlang_testkit::{
+    outcomes, send_record, unique_suffix, Infra, Processor, ProcessorEnv, TestDatabase,
+};
+use rdkafka::producer::FutureProducer;
+use sqlx::PgPool;
 
 pub const HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA";
 
 pub struct TestEnv {
     pub infra: Infra,
     pub ns: String,
-    pub service: String,
-    pub db_url: String,
+    /// The database behind `pool`: dropped with the environment, kept when
+    /// the test fails.
+    database: TestDatabase,
     pub pool: PgPool,
     pub redis_prefix: String,
     pub commands: TopicName,
@@ -35,8 +37,7 @@ pub struct TestEnv {
     pub codec: Codec,
     pub producer: FutureProducer,
     pub partitions: i32,
-    pub log_dir: PathBuf,
-    pub starts: std::sync::atomic::AtomicUsize,
+    pub processor: Processor,
 }
 
 impl TestEnv {
@@ -44,7 +45,7 @@ impl TestEnv {
         let infra = Infra::from_env();
         let suffix = unique_suffix();
         let ns = format!("t{suffix}");
-        let (db_url, pool) = infra.fresh_database().await;
+        let database = infra.test_database().await;
         let commands = USERS_COMMANDS.namespaced(&ns);
         let events = USERS_EVENTS.namespaced(&ns);
         let outcomes = COMMAND_OUTCOMES.namespaced(&ns);
@@ -59,17 +60,24 @@ impl TestEnv {
             .await;
         let codec = Codec::new(&infra.registry_url).unwrap();
         let producer = infra.producer();
-        let log_dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("logs");
-        std::fs::create_dir_all(&log_dir).unwrap();
+        let redis_prefix = format!("{ns}:");
+        let processor = Processor::new(
+            env!("CARGO_BIN_EXE_khlang-users"),
+            ProcessorEnv {
+                infra: &infra,
+                database_url: database.url(),
+                topic_namespace: &ns,
+                redis_prefix: &redis_prefix,
+                service: &format!("users-{suffix}"),
+            },
+        );
         Self {
-            log_dir,
-            starts: std::sync::atomic::AtomicUsize::new(0),
-            redis_prefix: format!("{ns}:"),
-            service: format!("users-{suffix}"),
+            pool: database.pool().clone(),
+            database,
+            processor,
+            redis_prefix,
             infra,
             ns,
-            db_url,
-            pool,
             commands,
             events,
             outcomes,
@@ -82,52 +90,13 @@ impl TestEnv {
 
     /// The log file of the `n`th start (0-based).
     pub fn log(&self, n: usize) -> PathBuf {
-        self.log_dir
-            .join(format!("khlang-users-{}-{n}.log", self.ns))
+        self.processor.log(n)
     }
 
     /// Starts the real processor binary against this environment; each
     /// start logs to its own file (see [`TestEnv::log`]).
     pub fn start(&self) -> Child {
-        let n = self
-            .starts
-            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        let log = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(self.log(n))
-            .unwrap();
-        Command::new(env!("CARGO_BIN_EXE_khlang-users"))
-            .env("KHLANG_KAFKA_BROKERS", &self.infra.brokers)
-            .env("KHLANG_REGISTRY_URL", &self.infra.registry_url)
-            .env("KHLANG_DATABASE_URL", &self.db_url)
-            .env("KHLANG_REDIS_URL", &self.infra.redis_url)
-            .env("KHLANG__REDIS__PREFIX", &self.redis_prefix)
-            .env("KHLANG__TOPIC_NAMESPACE", &self.ns)
-            .env("KHLANG__SERVICE", &self.service)
-            .env("KHLANG__TELEMETRY_LISTEN", "127.0.0.1:0")
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::from(log.try_clone().unwrap()))
-            .stderr(Stdio::from(log))
-            .spawn()
-            .expect("start khlang-users")
-    }
-
-    pub fn kill9(child: &mut Child) {
-        child.kill().unwrap();
-        child.wait().unwrap();
-    }
-
-    /// SIGTERM and wait for a clean exit.
-    pub fn terminate(child: &mut Child) {
-        let status = Command::new("kill")
-            .arg("-TERM")
-            .arg(child.id().to_string())
-            .status()
-            .unwrap();
-        assert!(status.success());
-        let status = child.wait().unwrap();
-        assert!(status.success(), "processor exited with {status}");
+        self.processor.start()
     }
 
     pub async fn send(&self, command: &UserCommand, partition: Option<i32>) {
@@ -136,57 +105,31 @@ impl TestEnv {
             .encode(self.commands, USER_COMMAND_SUBJECT, command)
             .await
             .unwrap();
-        let mut record = FutureRecord::to(self.commands.as_str())
-            .key(command.user_id.as_str())
-            .payload(&payload);
-        if let Some(p) = partition {
-            record = record.partition(p);
-        }
-        self.producer
-            .send(record, Duration::from_secs(30))
-            .await
-            .map_err(|(e, _)| e)
-            .unwrap();
+        let key = command.user_id.as_str();
+        send_record(
+            &self.producer,
+            self.commands.as_str(),
+            key,
+            &payload,
+            partition,
+        )
+        .await;
     }
 
     pub async fn send_raw(&self, key: &str, bytes: &[u8]) {
-        let record = FutureRecord::to(self.commands.as_str())
-            .key(key)
-            .payload(bytes);
-        self.producer
-            .send(record, Duration::from_secs(30))
-            .await
-            .map_err(|(e, _)| e)
-            .unwrap();
+        send_record(&self.producer, self.commands.as_str(), key, bytes, None).await;
     }
 
     pub async fn outcome_count(&self) -> i64 {
-        match sqlx::query("SELECT count(*) FROM khlang_runtime.command_outcomes")
-            .fetch_one(&self.pool)
-            .await
-        {
-            Ok(row) => row.get(0),
-            Err(_) => 0, // tables not migrated yet
-        }
+        outcomes::count(&self.pool).await
     }
 
     pub async fn outcome(&self, command_id: &str) -> Option<(String, Option<String>)> {
-        sqlx::query(
-            "SELECT status, reason_code FROM khlang_runtime.command_outcomes WHERE command_id = $1",
-        )
-        .bind(command_id)
-        .fetch_optional(&self.pool)
-        .await
-        .ok()
-        .flatten()
-        .map(|r| (r.get(0), r.get(1)))
+        outcomes::status(&self.pool, command_id).await
     }
 
     pub async fn wait_for_outcomes(&self, expected: i64, timeout: Duration) {
-        khlang_testkit::eventually("all outcomes", timeout, || async {
-            (self.outcome_count().await >= expected).then_some(())
-        })
-        .await;
+        outcomes::wait_for(&self.pool, expected, timeout).await;
     }
 }
 

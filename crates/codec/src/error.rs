@@ -26,9 +26,9 @@ pub enum CodecError {
     /// The registry could not be reached or answered unexpectedly.
     #[error("schema registry: {0}")]
     Registry(String),
-    /// Decoding needed the registry, which is unreachable or overloaded for
-    /// now (a connection failure, 502 or 503): worth retrying, the bytes may
-    /// well be fine.
+    /// Encoding or decoding needed the registry, which is unreachable or
+    /// overloaded for now (a connection failure, 502 or 503): worth
+    /// retrying, the value may well be fine.
     #[error("schema registry unavailable: {0}")]
     Unavailable(String),
 }

@@ -98,7 +98,8 @@ impl Codec {
     /// # Errors
     /// [`CodecError::Schema`] when the compiled-in schema is invalid,
     /// [`CodecError::Encode`] when `item` does not fit the schema or the
-    /// registry refuses the schema.
+    /// registry refuses the schema, [`CodecError::Unavailable`] when the
+    /// registry could not be asked (first use of a subject).
     pub async fn encode<T: Serialize>(
         &self,
         topic: TopicName,
@@ -114,7 +115,13 @@ impl Codec {
         self.encoder
             .encode_struct(item, &strategy)
             .await
-            .map_err(|e| CodecError::Encode(e.to_string()))
+            .map_err(|e| {
+                if e.retriable {
+                    CodecError::Unavailable(e.to_string())
+                } else {
+                    CodecError::Encode(e.to_string())
+                }
+            })
     }
 
     /// Decodes Confluent wire-format bytes into an Avro value, fetching the

@@ -186,12 +186,14 @@ impl<P: Processor> Applier<P> {
     }
 
     /// Applies one record with bounded retries; a record that keeps failing
-    /// while the database is healthy goes to the DLQ. While the database is
-    /// down nothing is dead-lettered: the record waits.
+    /// while the database is healthy goes to the DLQ. While the database or
+    /// the schema registry is down nothing is dead-lettered: the record
+    /// waits.
     async fn apply_one(&self, item: &Decoded<P::Command>) -> Flow {
         let mut backoff = Duration::from_millis(50);
         loop {
             let mut last_error = String::new();
+            let mut unavailable = false;
             for attempt in 1..=self.config.max_attempts {
                 match self.apply_batch(std::slice::from_ref(item)).await {
                     Ok(effects) => {
@@ -200,6 +202,15 @@ impl<P: Processor> Applier<P> {
                     }
                     Err(ApplyError::Poison(reason)) => {
                         last_error = reason;
+                        break;
+                    }
+                    Err(ApplyError::Unavailable(reason)) => {
+                        tracing::warn!(
+                            error = %reason,
+                            partition = item.record.meta.partition, offset = item.record.meta.offset,
+                            "a dependency is unavailable, the record waits"
+                        );
+                        unavailable = true;
                         break;
                     }
                     Err(ApplyError::Transient(reason)) => {
@@ -214,7 +225,7 @@ impl<P: Processor> Applier<P> {
                     }
                 }
             }
-            if self.database_healthy().await {
+            if !unavailable && self.database_healthy().await {
                 let poisoned = Decoded {
                     record: item.record.clone(),
                     command: Err(Poisoned {

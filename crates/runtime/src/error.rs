@@ -9,6 +9,10 @@ pub enum ApplyError {
     /// Will never succeed: the record goes to the DLQ at once.
     #[error("poison: {0}")]
     Poison(String),
+    /// A dependency other than the database (the schema registry) cannot
+    /// be reached: the record is fine and waits for it, never to the DLQ.
+    #[error("dependency unavailable: {0}")]
+    Unavailable(String),
 }
 
 impl From<sqlx::Error> for ApplyError {
@@ -19,7 +23,10 @@ impl From<sqlx::Error> for ApplyError {
 
 impl From<khlang_codec::CodecError> for ApplyError {
     fn from(error: khlang_codec::CodecError) -> Self {
-        ApplyError::Transient(error.to_string())
+        match error {
+            khlang_codec::CodecError::Unavailable(_) => ApplyError::Unavailable(error.to_string()),
+            _ => ApplyError::Transient(error.to_string()),
+        }
     }
 }
 

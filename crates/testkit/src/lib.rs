@@ -10,15 +10,18 @@
 //! [`Processor`], and read what a processor recorded with [`outcomes`].
 //!
 //! Tests that must stop or crash Kafka use their own broker instead of the
-//! shared one: [`KafkaNode`].
+//! shared one: [`KafkaNode`]. Tests that must take another service away
+//! from one process put a [`Link`] between them and cut it.
 
 mod database;
 mod kafka_node;
+mod link;
 pub mod outcomes;
 mod processor;
 
 pub use database::TestDatabase;
 pub use kafka_node::KafkaNode;
+pub use link::Link;
 pub use processor::{kill9, terminate, Processor, ProcessorEnv};
 
 use std::collections::HashMap;

@@ -143,6 +143,30 @@ impl Processor {
     /// `telemetry listening`. `None` while the process is not listening, or
     /// has no such metric yet.
     pub async fn metric(&self, n: usize, metric: &str) -> Option<f64> {
+        let output = self.telemetry(n, "/metrics").await?;
+        if !output.status.success() {
+            return None;
+        }
+        String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .find(|l| l.starts_with(metric))
+            .and_then(|l| l.split_whitespace().last()?.parse().ok())
+    }
+
+    /// Whether the `n`th start answers `/health/ready` with 200; `None`
+    /// while it does not listen yet.
+    pub async fn ready(&self, n: usize) -> Option<bool> {
+        let output = self.telemetry(n, "/health/ready").await?;
+        let body = String::from_utf8_lossy(&output.stdout);
+        match body.trim() {
+            "ready" => Some(true),
+            _ if output.status.code() == Some(22) => Some(false),
+            _ => None,
+        }
+    }
+
+    /// `curl -sf` of `path` on the telemetry endpoint of the `n`th start.
+    async fn telemetry(&self, n: usize, path: &str) -> Option<std::process::Output> {
         let log = fs::read_to_string(self.log(n)).ok()?;
         let addr = log
             .lines()
@@ -153,18 +177,11 @@ impl Processor {
                     .as_str()
                     .map(str::to_owned)
             })?;
-        let output = tokio::process::Command::new("curl")
-            .args(["-sf", &format!("http://{addr}/metrics")])
+        tokio::process::Command::new("curl")
+            .args(["-sf", &format!("http://{addr}{path}")])
             .output()
             .await
-            .ok()?;
-        if !output.status.success() {
-            return None;
-        }
-        String::from_utf8_lossy(&output.stdout)
-            .lines()
-            .find(|l| l.starts_with(metric))
-            .and_then(|l| l.split_whitespace().last()?.parse().ok())
+            .ok()
     }
 }
 

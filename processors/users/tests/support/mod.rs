@@ -88,6 +88,11 @@ impl TestEnv {
         }
     }
 
+    /// The connection URL of this environment's database.
+    pub fn database_url(&self) -> &str {
+        self.database.url()
+    }
+
     /// The log file of the `n`th start (0-based).
     pub fn log(&self, n: usize) -> PathBuf {
         self.processor.log(n)

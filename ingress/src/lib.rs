@@ -10,6 +10,7 @@
 
 pub mod auth;
 pub mod bus;
+pub mod command_log;
 pub mod config;
 pub mod error;
 pub mod extract;
@@ -48,6 +49,7 @@ pub use config::Config;
 
 use crate::auth::{KeySet, Sessions, Throttle, Tokens};
 use crate::bus::Bus;
+use crate::command_log::CommandLog;
 use crate::error::{ApiError, Code};
 use crate::metrics::Metrics;
 use crate::state::{AppState, Shared, Topics};
@@ -297,6 +299,7 @@ pub async fn start(
         .await
         .context("warming up the password hasher")?;
     let config = Arc::new(config);
+    let commands = CommandLog::start(pool.clone());
     let state = AppState::new(Shared {
         config: config.clone(),
         pool,
@@ -304,6 +307,7 @@ pub async fn start(
         sessions,
         throttle,
         bus: bus.clone(),
+        commands,
         metrics,
         topics,
         in_flight: Arc::new(tokio::sync::Semaphore::new(

@@ -7,6 +7,7 @@ use sqlx::PgPool;
 
 use crate::auth::{Sessions, Throttle, Tokens};
 use crate::bus::Bus;
+use crate::command_log::CommandLog;
 use crate::config::Config;
 use crate::metrics::Metrics;
 
@@ -58,6 +59,8 @@ pub struct Shared {
     pub throttle: Throttle,
     /// Kafka.
     pub bus: Bus,
+    /// Where published commands are remembered (group commit).
+    pub commands: CommandLog,
     /// Metrics.
     pub metrics: Metrics,
     /// Permits for requests in flight (see `http.max_in_flight`).

@@ -13,6 +13,7 @@ use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
 use crate::auth::Principal;
+use crate::command_log::CommandRow;
 use crate::error::{ApiError, Code};
 use crate::extract::QueryParams;
 use crate::middleware::{correlation_id, CommandIdExt};
@@ -71,17 +72,16 @@ pub async fn submit<T: Serialize>(
 ) -> Result<Response, ApiError> {
     // Recorded before publishing, so that a command on Kafka is always
     // known here; a command Kafka refused is forgotten again.
-    sqlx::query(
-        "INSERT INTO ingress.commands (command_id, principal, command_type, aggregate_id, correlation_id) \
-         VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(submission.command_id)
-    .bind(principal.user_id.to_string())
-    .bind(submission.kind)
-    .bind(submission.key)
-    .bind(correlation_id())
-    .execute(&state.pool)
-    .await?;
+    state
+        .commands
+        .record(CommandRow {
+            command_id: submission.command_id.to_owned(),
+            principal: principal.user_id.to_string(),
+            command_type: submission.kind.to_owned(),
+            aggregate_id: submission.key.to_owned(),
+            correlation_id: correlation_id(),
+        })
+        .await?;
     if let Err(error) = state
         .bus
         .publish(

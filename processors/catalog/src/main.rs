@@ -12,11 +12,6 @@ use khlang_runtime::{
     cancel_on_signal, connect_database, register_schemas, run, serve_telemetry, RuntimeConfig,
 };
 
-// mimalloc: cheaper than glibc's malloc under the runtime's many small
-// allocations, and it returns memory instead of keeping per-thread arenas.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     khlang_telemetry::init_logging("khlang-catalog");

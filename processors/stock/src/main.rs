@@ -15,11 +15,6 @@ use khlang_stock::{Config, StockCache, StockProcessor};
 use rdkafka::config::ClientConfig;
 use rdkafka::producer::FutureProducer;
 
-// mimalloc: cheaper than glibc's malloc under the runtime's many small
-// allocations, and it returns memory instead of keeping per-thread arenas.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     khlang_telemetry::init_logging("khlang-stock");

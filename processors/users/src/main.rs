@@ -12,11 +12,6 @@ use khlang_runtime::{
 };
 use khlang_users::{Config, UserCache, UserStore, UsersProcessor};
 
-// mimalloc: cheaper than glibc's malloc under the runtime's many small
-// allocations, and it returns memory instead of keeping per-thread arenas.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     khlang_telemetry::init_logging("khlang-users");

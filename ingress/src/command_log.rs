@@ -103,9 +103,8 @@ async fn write_groups(pool: PgPool, mut waiting: mpsc::Receiver<Pending>) {
 /// Writes a group; the ids it wrote (a repeated id is left out, not fatal
 /// to the others).
 async fn insert(pool: &PgPool, group: &[Pending]) -> Result<Vec<String>, Refused> {
-    let column = |f: fn(&CommandRow) -> &str| -> Vec<&str> {
-        group.iter().map(|p| f(&p.row)).collect()
-    };
+    let column =
+        |f: fn(&CommandRow) -> &str| -> Vec<&str> { group.iter().map(|p| f(&p.row)).collect() };
     sqlx::query_scalar(include_str!("queries/record_commands.sql"))
         .bind(column(|r| &r.command_id))
         .bind(column(|r| &r.principal))

@@ -26,7 +26,9 @@ impl Link {
     /// # Panics
     /// When no local port can be bound.
     pub async fn to(upstream: &str) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind a link port");
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind a link port");
         let addr = listener.local_addr().expect("link address");
         let (cut, _) = watch::channel(false);
         let cut = Arc::new(cut);

@@ -15,9 +15,8 @@ const WAIT: Duration = Duration::from_secs(120);
 
 /// Whether any start's log has a line containing `text`.
 fn logged(processor: &Processor, starts: usize, text: &str) -> bool {
-    (0..starts).any(|n| {
-        std::fs::read_to_string(processor.log(n)).is_ok_and(|log| log.contains(text))
-    })
+    (0..starts)
+        .any(|n| std::fs::read_to_string(processor.log(n)).is_ok_and(|log| log.contains(text)))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -65,7 +64,11 @@ async fn a_registry_outage_delays_records_without_dead_lettering_them() {
         logged(&users, 2, "schema registry unavailable, decoding waits").then_some(())
     })
     .await;
-    assert_eq!(env.outcome_count().await, 0, "nothing applied during the outage");
+    assert_eq!(
+        env.outcome_count().await,
+        0,
+        "nothing applied during the outage"
+    );
     link.restore();
     env.wait_for_outcomes(1, WAIT).await;
     assert_eq!(
@@ -85,7 +88,11 @@ async fn a_registry_outage_delays_records_without_dead_lettering_them() {
         logged(&users, 2, "a dependency is unavailable, the record waits").then_some(())
     })
     .await;
-    assert_eq!(env.outcome_count().await, 1, "nothing applied during the outage");
+    assert_eq!(
+        env.outcome_count().await,
+        1,
+        "nothing applied during the outage"
+    );
     link.restore();
     env.wait_for_outcomes(2, WAIT).await;
     assert_eq!(

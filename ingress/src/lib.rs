@@ -18,6 +18,7 @@ pub mod idempotency;
 pub mod metrics;
 pub mod middleware;
 pub mod openapi;
+pub mod outcome_signal;
 pub mod routes;
 pub mod scopes;
 pub mod state;
@@ -52,6 +53,7 @@ use crate::bus::Bus;
 use crate::command_log::CommandLog;
 use crate::error::{ApiError, Code};
 use crate::metrics::Metrics;
+use crate::outcome_signal::OutcomeSignal;
 use crate::state::{AppState, Shared, Topics};
 
 /// Builds the router over `state`.
@@ -300,6 +302,7 @@ pub async fn start(
         .context("warming up the password hasher")?;
     let config = Arc::new(config);
     let commands = CommandLog::start(pool.clone());
+    let outcome_signal = OutcomeSignal::start(pool.clone(), metrics.clone());
     let state = AppState::new(Shared {
         config: config.clone(),
         pool,
@@ -308,6 +311,7 @@ pub async fn start(
         throttle,
         bus: bus.clone(),
         commands,
+        outcome_signal,
         metrics,
         topics,
         in_flight: Arc::new(tokio::sync::Semaphore::new(

@@ -47,6 +47,8 @@ pub struct Metrics {
     pub auth_failures: Family<ReasonLabels, Counter>,
     /// Access records that could not be published.
     pub access_records_dropped: Counter,
+    /// Signals from PostgreSQL that processors recorded outcomes.
+    pub outcome_signals: Counter,
 }
 
 fn latency_histogram() -> Histogram {
@@ -63,6 +65,7 @@ impl Metrics {
             produce_failures: Counter::default(),
             auth_failures: Family::default(),
             access_records_dropped: Counter::default(),
+            outcome_signals: Counter::default(),
         };
         let ingress = registry.sub_registry_with_prefix("khlang_ingress");
         ingress.register(
@@ -94,6 +97,11 @@ impl Metrics {
             "access_records_dropped",
             "Access records that could not be published",
             metrics.access_records_dropped.clone(),
+        );
+        ingress.register(
+            "outcome_signals",
+            "Notifications from PostgreSQL that outcomes were recorded",
+            metrics.outcome_signals.clone(),
         );
         metrics
     }

@@ -10,6 +10,7 @@ use crate::bus::Bus;
 use crate::command_log::CommandLog;
 use crate::config::Config;
 use crate::metrics::Metrics;
+use crate::outcome_signal::OutcomeSignal;
 
 /// Topic names after the namespace is applied.
 #[derive(Debug, Clone, Copy)]
@@ -61,6 +62,8 @@ pub struct Shared {
     pub bus: Bus,
     /// Where published commands are remembered (group commit).
     pub commands: CommandLog,
+    /// Wakes requests waiting for an outcome.
+    pub outcome_signal: OutcomeSignal,
     /// Metrics.
     pub metrics: Metrics,
     /// Permits for requests in flight (see `http.max_in_flight`).

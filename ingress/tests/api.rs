@@ -665,6 +665,38 @@ async fn every_request_leaves_an_access_record_and_metrics() {
 }
 
 #[tokio::test]
+async fn processors_signal_outcomes_to_waiting_requests() {
+    let env = TestEnv::new().await;
+    let admin = env.admin_token().await;
+    // create_user waits for the outcome with ?wait=
+    env.create_user(&admin, "notified", "manager").await;
+    // the users processor's commit notified PostgreSQL's channel, and the
+    // ingress's listening connection heard it
+    let signals = eventually("an outcome signal", Duration::from_secs(20), || async {
+        let metrics = env
+            .http
+            .get(format!("http://{}/metrics", env.running.telemetry_addr))
+            .send()
+            .await
+            .ok()?
+            .text()
+            .await
+            .ok()?;
+        let signals: f64 = metrics
+            .lines()
+            .find(|l| l.starts_with("khlang_ingress_outcome_signals_total"))?
+            .split_whitespace()
+            .last()?
+            .parse()
+            .ok()?;
+        (signals >= 1.0).then_some(signals)
+    })
+    .await;
+    assert!(signals >= 1.0);
+    env.stop().await;
+}
+
+#[tokio::test]
 async fn the_spec_and_docs_page_are_served_and_name_every_route() {
     let env = TestEnv::new().await;
     let spec: Value = env

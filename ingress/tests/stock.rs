@@ -619,6 +619,7 @@ async fn low_stock_fires_once_per_crossing_and_bad_movements_are_rejected_with_r
         ("/v1/stock/receipts", 10),
         ("/v1/stock/issues", 9),
     ];
+    let mut last = String::new();
     for (path, quantity) in steps {
         let r = post(
             &env,
@@ -628,29 +629,49 @@ async fn low_stock_fires_once_per_crossing_and_bad_movements_are_rejected_with_r
         )
         .await;
         let id = command_id(r).await;
+        last.clone_from(&id);
         assert_eq!(
             env.outcome(&admin, &id).await["status"],
             "accepted",
             "{path}"
         );
     }
+    // The relay publishes events after the commit that made the outcome
+    // visible: read until the last command's LowStock is there (one item,
+    // one partition, so everything before it is there too).
     let codec = khlang_codec::Codec::new(&env.infra.registry_url).unwrap();
     let brokers = env.infra.brokers.clone();
     let topic = STOCK_EVENTS.namespaced(&env.ns).as_str().to_owned();
-    let records =
-        tokio::task::spawn_blocking(move || khlang_testkit::read_committed(&brokers, &topic))
+    let events = eventually("the last LowStock event", Duration::from_secs(60), || {
+        let (codec, brokers, topic, last) =
+            (codec.clone(), brokers.clone(), topic.clone(), last.clone());
+        async move {
+            let records = tokio::task::spawn_blocking(move || {
+                khlang_testkit::read_committed(&brokers, &topic)
+            })
             .await
-            .unwrap();
-    let mut low = Vec::new();
-    for record in records {
-        let event: khlang_contract::stock::StockEvent = codec
-            .decode(record.value.as_deref().unwrap())
-            .await
-            .unwrap();
-        if event.envelope.kind == "LowStock" {
-            low.push((event.after.available, event.minimum));
+            .ok()?;
+            let mut events = Vec::new();
+            for record in records {
+                let event: khlang_contract::stock::StockEvent =
+                    codec.decode(record.value.as_deref()?).await.ok()?;
+                events.push(event);
+            }
+            events
+                .iter()
+                .any(|e| {
+                    e.envelope.kind == "LowStock"
+                        && e.envelope.causation_id.as_deref() == Some(last.as_str())
+                })
+                .then_some(events)
         }
-    }
+    })
+    .await;
+    let low: Vec<_> = events
+        .iter()
+        .filter(|e| e.envelope.kind == "LowStock")
+        .map(|e| (e.after.available, e.minimum))
+        .collect();
     assert_eq!(low, vec![(4, Some(5)), (4, Some(5))], "once per crossing");
 
     // rejections with stable reasons

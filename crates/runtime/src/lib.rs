@@ -48,3 +48,4 @@ pub use outbox::{dlq_headers, headers as dlq_header_names, OutboxMessage};
 pub use processor::{ApplyContext, CommandInfo, Decision, Processor, RecordMeta};
 pub use run::{migrate, run, shutdown_signal};
 pub use startup::{cancel_on_signal, connect_database, register_schemas, serve_telemetry};
+pub use store::OUTCOMES_CHANNEL;

@@ -100,6 +100,11 @@ pub(crate) struct OutcomeRow<'a> {
     pub offset: i64,
 }
 
+/// The PostgreSQL channel a batch with outcomes notifies at commit, so that
+/// whoever waits for an outcome (the ingress's `?wait=`) looks again at
+/// once instead of at its next poll.
+pub const OUTCOMES_CHANNEL: &str = "khlang_outcomes";
+
 /// Records the outcomes of a batch in one statement.
 pub(crate) async fn insert_outcomes(
     tx: &mut PgConnection,
@@ -125,6 +130,11 @@ pub(crate) async fn insert_outcomes(
         .bind(rows.iter().map(|r| r.topic).collect::<Vec<_>>())
         .bind(rows.iter().map(|r| r.partition).collect::<Vec<_>>())
         .bind(rows.iter().map(|r| r.offset).collect::<Vec<_>>())
+        .execute(&mut *tx)
+        .await?;
+    // delivered when (and only if) the transaction commits
+    sqlx::query("SELECT pg_notify($1, '')")
+        .bind(OUTCOMES_CHANNEL)
         .execute(&mut *tx)
         .await?;
     Ok(())

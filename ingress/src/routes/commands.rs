@@ -190,7 +190,10 @@ pub async fn get_command(
     };
     let wait = query.wait.unwrap_or(0).min(state.config.http.max_wait_secs);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(wait);
-    let mut pause = Duration::from_millis(20);
+    // subscribed before the first look, so an outcome written between the
+    // look and the wait still wakes this request
+    let mut signals = state.outcome_signal.subscribe();
+    let mut pause = Duration::from_millis(50);
     loop {
         let outcome = sqlx::query(
             "SELECT status, reason_code, message FROM khlang_runtime.command_outcomes WHERE command_id = $1",
@@ -204,10 +207,21 @@ pub async fn get_command(
             status.message = outcome.try_get("message")?;
             return Ok(Json(status));
         }
-        if tokio::time::Instant::now() + pause > deadline {
+        let now = tokio::time::Instant::now();
+        if now >= deadline {
             return Ok(Json(status));
         }
-        tokio::time::sleep(pause).await;
-        pause = (pause * 2).min(Duration::from_millis(200));
+        // woken when some outcome was written; the poll is the fallback for
+        // a listening connection that is down
+        let poll = tokio::time::sleep_until((now + pause).min(deadline));
+        tokio::pin!(poll);
+        tokio::select! {
+            changed = signals.changed() => {
+                if changed.is_err() {
+                    (&mut poll).await;
+                }
+            }
+            () = &mut poll => pause = (pause * 2).min(Duration::from_secs(1)),
+        }
     }
 }

@@ -53,7 +53,7 @@ fn valid_reason(value: &str) -> Result<(), ValidationError> {
 }
 
 fn valid_delta(value: i64) -> Result<(), ValidationError> {
-    (value != 0 && value.abs() <= 1_000_000_000)
+    (value != 0 && value.unsigned_abs() <= 1_000_000_000)
         .then_some(())
         .ok_or_else(|| {
             ValidationError::new("range").with_message("must be ±1 to ±1,000,000,000".into())
@@ -868,4 +868,20 @@ pub async fn ledger(
         items,
         next_page_token,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_delta_is_bounded_without_overflow() {
+        // i64::MIN has no absolute value in i64: schemathesis found it
+        for bad in [0, i64::MIN, i64::MAX, 1_000_000_001, -1_000_000_001] {
+            assert!(valid_delta(bad).is_err(), "{bad}");
+        }
+        for good in [1, -1, 1_000_000_000, -1_000_000_000] {
+            assert!(valid_delta(good).is_ok(), "{good}");
+        }
+    }
 }

@@ -116,7 +116,7 @@ pub fn issue(item: Item, quantity: i64) -> Result<Item, Refusal> {
 /// `invalid_quantity` for 0, `insufficient_stock` when it would fall below
 /// the reserved units.
 pub fn adjust(item: Item, delta: i64) -> Result<Item, Refusal> {
-    if delta == 0 || delta.abs() > 1_000_000_000 {
+    if delta == 0 || delta.unsigned_abs() > 1_000_000_000 {
         return Err(refuse(
             reasons::INVALID_QUANTITY,
             "an adjustment changes on hand by 1 to 1,000,000,000 units",
@@ -412,6 +412,22 @@ pub fn transfer_step(
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn extreme_deltas_are_refused_not_overflowed() {
+        let item = Item {
+            on_hand: 10,
+            reserved: 0,
+            in_transit: 0,
+        };
+        for delta in [i64::MIN, i64::MAX, 1_000_000_001, -1_000_000_001] {
+            assert_eq!(
+                adjust(item, delta).map_err(|r| r.code),
+                Err(crate::reasons::INVALID_QUANTITY),
+                "{delta}"
+            );
+        }
+    }
 
     #[derive(Debug, Clone)]
     enum Op {

@@ -339,15 +339,15 @@ impl<P: Processor> Applier<P> {
                 command_id = %info.envelope.id,
                 command_type = %info.envelope.kind,
             );
-            let (decision, effect) = self
+            let (row, effect) = self
                 .apply_command(&mut tx, &mut batch, &mut outbox, meta, command)
                 .instrument(span)
                 .await?;
-            match decision {
-                Decision::Accepted => report.accepted += 1,
-                Decision::Rejected { .. } => report.rejected += 1,
+            match row.status {
+                OutcomeStatus::Accepted => report.accepted += 1,
+                OutcomeStatus::Rejected => report.rejected += 1,
             }
-            outcomes.push(outcome_row(info, meta, decision));
+            outcomes.push(row);
             effects.push(effect);
         }
         self.processor.finish(&mut tx, batch).await?;
@@ -375,14 +375,14 @@ impl<P: Processor> Applier<P> {
     /// Applies one decoded command inside the batch transaction and puts
     /// its outcome in the outbox (the outcome row is written with the
     /// batch's).
-    async fn apply_command(
+    async fn apply_command<'a>(
         &self,
         tx: &mut sqlx::PgConnection,
         batch: &mut P::Batch,
         outbox: &mut Vec<OutboxMessage>,
-        meta: &RecordMeta,
-        command: &P::Command,
-    ) -> Result<(Decision, P::Effect), ApplyError> {
+        meta: &'a RecordMeta,
+        command: &'a P::Command,
+    ) -> Result<(OutcomeRow<'a>, P::Effect), ApplyError> {
         let info = P::describe(command);
         let mut ctx = ApplyContext {
             tx: &mut *tx,
@@ -391,15 +391,10 @@ impl<P: Processor> Applier<P> {
             codec: &self.codec,
         };
         let (decision, effect) = self.processor.apply(&mut ctx, batch, command).await?;
-        let (status, code, message) = match &decision {
-            Decision::Accepted => (OutcomeStatus::Accepted, None, None),
-            Decision::Rejected { code, message } => {
-                (OutcomeStatus::Rejected, Some(*code), Some(message.clone()))
-            }
-        };
+        let row = outcome_row(info, meta, decision);
         let outcome = CommandOutcome {
             envelope: info.envelope.caused(
-                if status == OutcomeStatus::Accepted {
+                if row.status == OutcomeStatus::Accepted {
                     "CommandAccepted"
                 } else {
                     "CommandRejected"
@@ -409,9 +404,9 @@ impl<P: Processor> Applier<P> {
             command_id: info.envelope.id.clone(),
             command_type: info.envelope.kind.clone(),
             aggregate_id: info.aggregate_id.to_owned(),
-            status,
-            reason_code: code.map(str::to_owned),
-            message,
+            status: row.status,
+            reason_code: row.reason_code.map(str::to_owned),
+            message: row.message.clone(),
         };
         let payload = self
             .codec
@@ -423,11 +418,11 @@ impl<P: Processor> Applier<P> {
             payload,
         ));
         tracing::debug!(
-            status = status.as_str(),
-            reason_code = code,
+            status = row.status.as_str(),
+            reason_code = row.reason_code,
             "command applied"
         );
-        Ok((decision, effect))
+        Ok((row, effect))
     }
 
     async fn committed(&self, effects: Vec<P::Effect>) {
@@ -453,7 +448,7 @@ fn outcome_row<'a>(
         command_id: &info.envelope.id,
         command_type: &info.envelope.kind,
         aggregate_id: info.aggregate_id,
-        status: status.as_str(),
+        status,
         reason_code,
         message,
         correlation_id: &info.envelope.correlation_id,

@@ -91,7 +91,7 @@ pub(crate) struct OutcomeRow<'a> {
     pub command_id: &'a str,
     pub command_type: &'a str,
     pub aggregate_id: &'a str,
-    pub status: &'static str,
+    pub status: khlang_contract::OutcomeStatus,
     pub reason_code: Option<&'static str>,
     pub message: Option<String>,
     pub correlation_id: &'a str,
@@ -119,7 +119,7 @@ pub(crate) async fn insert_outcomes(
         .bind(rows.iter().map(|r| r.command_id).collect::<Vec<_>>())
         .bind(rows.iter().map(|r| r.command_type).collect::<Vec<_>>())
         .bind(rows.iter().map(|r| r.aggregate_id).collect::<Vec<_>>())
-        .bind(rows.iter().map(|r| r.status).collect::<Vec<_>>())
+        .bind(rows.iter().map(|r| r.status.as_str()).collect::<Vec<_>>())
         .bind(rows.iter().map(|r| r.reason_code).collect::<Vec<_>>())
         .bind(
             rows.iter()

@@ -7,7 +7,6 @@
 
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use khlang_contract::stock::{Count, Issue, Receive, StockCommand, TransferOut};
@@ -200,13 +199,11 @@ pub async fn post_scans(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     principal.require(Scope::ScansWrite)?;
-    let ndjson = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            let mime = v.split(';').next().unwrap_or("").trim();
-            mime == "application/x-ndjson" || mime == "application/jsonl"
-        });
+    let ndjson = crate::extract::content_type_is(
+        &headers,
+        &["application/x-ndjson", "application/jsonl"],
+        false,
+    );
     if !ndjson {
         return Err(ApiError::new(
             Code::UnsupportedMediaType,
@@ -247,14 +244,14 @@ pub async fn post_scans(
             ));
             continue;
         }
-        let scan: ScanLine = match serde_json::from_str(line) {
+        let scan: ScanLine = match crate::extract::from_json_slice(line.as_bytes()) {
             Ok(scan) => scan,
             Err(e) => {
                 results.push(invalid(
                     number,
                     "line",
                     "malformed",
-                    format!("not a valid scan: {e}"),
+                    format!("not a valid scan: {}", e.message),
                 ));
                 continue;
             }

@@ -180,6 +180,10 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             middleware::observe,
         ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::keep_alive,
+        ))
         .with_state(state)
 }
 

@@ -2,7 +2,7 @@
 //! processor like every other account.
 //!
 //! khlangctl never writes the users table. It reads the password from a
-//! file, hashes it with argon2id (OWASP parameters, as `khlang-seed-demo`
+//! file, hashes it with argon2id (OWASP parameters, as the ingress
 //! does), produces a `RegisterUser` command with role `admin` to the users
 //! commands topic (key: the new user id, a UUIDv7), and waits for the
 //! command's outcome in `khlang_runtime.command_outcomes`, the table where
@@ -54,7 +54,7 @@ pub fn read_password(path: &Path) -> anyhow::Result<String> {
 }
 
 /// An argon2id PHC string with OWASP's parameters: 19 MiB, 2 iterations,
-/// 1 lane (the same as `khlang-seed-demo`).
+/// 1 lane (the same as the ingress).
 ///
 /// # Errors
 /// When hashing fails.

@@ -250,7 +250,8 @@ macro_rules! number_value {
 
         impl<'de> serde::Deserialize<'de> for $name {
             fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                Self::new(i64::deserialize(deserializer)?).map_err(serde::de::Error::custom)
+                Self::new(<i64 as serde::Deserialize>::deserialize(deserializer)?)
+                    .map_err(serde::de::Error::custom)
             }
         }
     };

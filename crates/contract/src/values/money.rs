@@ -158,8 +158,8 @@ impl serde::Serialize for Satang {
 
 impl<'de> serde::Deserialize<'de> for Satang {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        use serde::Deserialize as _;
-        Self::new(i64::deserialize(deserializer)?).map_err(serde::de::Error::custom)
+        Self::new(<i64 as serde::Deserialize>::deserialize(deserializer)?)
+            .map_err(serde::de::Error::custom)
     }
 }
 

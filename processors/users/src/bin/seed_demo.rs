@@ -10,13 +10,12 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context;
-use argon2::password_hash::{PasswordHasher, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
 use clap::Parser;
 use khlang_codec::Codec;
 use khlang_contract::topics::{USERS_COMMANDS, USER_COMMAND_SUBJECT};
 use khlang_contract::users::{RegisterUser, UserCommand};
 use khlang_contract::{Actor, Envelope};
+use khlang_users::password;
 use rand::distributions::{Alphanumeric, DistString};
 use rdkafka::config::ClientConfig;
 use rdkafka::producer::{FutureProducer, FutureRecord};
@@ -43,14 +42,9 @@ const DEMO: [(&str, &str, &str); 6] = [
     ("scanner01", "เครื่องสแกน 01 (เดโม)", "device"),
 ];
 
-/// OWASP's argon2id recommendation: 19 MiB, 2 iterations, 1 lane.
+/// An argon2id PHC string with khlang's parameters ([`password`]).
 fn hash(password: &str) -> anyhow::Result<String> {
-    let params = Params::new(19 * 1024, 2, 1, None).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
-    Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
-        .hash_password(password.as_bytes(), &salt)
-        .map_err(|e| anyhow::anyhow!("{e}"))?
-        .to_string())
+    password::hash(password).map_err(|e| anyhow::anyhow!("cannot hash the password: {e}"))
 }
 
 #[tokio::main]

@@ -34,13 +34,6 @@ pub(crate) fn valid_warehouse(value: &str) -> Result<(), ValidationError> {
     })
 }
 
-/// `text` as a literal inside a `LIKE` pattern.
-pub(crate) fn escape_like(text: &str) -> String {
-    text.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,1 +1,0 @@
-SELECT role, active, scopes FROM users.users WHERE user_id = $1

@@ -3,6 +3,10 @@
 //! `RegisterUser` command is published with a user id derived from the
 //! email, so that restarts (or several instances) publishing it again end
 //! in `user_exists`, never in a second admin.
+//!
+//! The settings and the password file are checked at start ([`FirstAdmin::
+//! from_config`]); whether the admin exists is read through the users read
+//! API once the users tables exist ([`first_admin`]).
 
 use anyhow::Context as _;
 use khlang_contract::users::{RegisterUser, UserCommand};
@@ -10,37 +14,67 @@ use khlang_contract::Role;
 use uuid::Uuid;
 
 use crate::auth::password::{self, MIN_PASSWORD_LEN};
+use crate::config::Config;
 use crate::state::AppState;
 use crate::write;
 
 /// Namespace of bootstrap admin ids (UUIDv5 of the lowercased email).
 const ADMIN_NAMESPACE: Uuid = Uuid::from_u128(0x6b68_6c61_6e67_4000_8000_0000_0000_0001);
 
-pub(crate) async fn first_admin(state: &AppState) -> anyhow::Result<()> {
-    let settings = &state.config.bootstrap_admin;
-    let Some(email) = settings.email.as_deref().filter(|e| !e.is_empty()) else {
-        return Ok(());
-    };
-    let file = settings
-        .password_file
-        .as_ref()
-        .context("bootstrap_admin.email is set but bootstrap_admin.password_file is not")?;
-    let password = std::fs::read_to_string(file)
-        .with_context(|| format!("reading {}", file.display()))?
-        .trim_end_matches(['\r', '\n'])
-        .to_owned();
-    if password.chars().count() < MIN_PASSWORD_LEN {
-        anyhow::bail!(
-            "the bootstrap admin password must have at least {MIN_PASSWORD_LEN} characters"
-        );
+/// The first admin the configuration asks for.
+#[derive(Clone)]
+pub(crate) struct FirstAdmin {
+    email: String,
+    password: String,
+}
+
+impl std::fmt::Debug for FirstAdmin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FirstAdmin")
+            .field("email", &self.email)
+            .finish_non_exhaustive()
     }
-    let exists: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM users.users WHERE lower(email) = lower($1) AND role = 'admin' AND active)",
-    )
-    .bind(email)
-    .fetch_one(&state.pool)
-    .await?;
-    if exists {
+}
+
+impl FirstAdmin {
+    /// The admin of `bootstrap_admin`, if its email is set.
+    ///
+    /// # Errors
+    /// No password file, an unreadable one, or a password too short.
+    pub(crate) fn from_config(config: &Config) -> anyhow::Result<Option<Self>> {
+        let settings = &config.bootstrap_admin;
+        let Some(email) = settings.email.as_deref().filter(|e| !e.is_empty()) else {
+            return Ok(None);
+        };
+        let file = settings
+            .password_file
+            .as_ref()
+            .context("bootstrap_admin.email is set but bootstrap_admin.password_file is not")?;
+        let password = std::fs::read_to_string(file)
+            .with_context(|| format!("reading {}", file.display()))?
+            .trim_end_matches(['\r', '\n'])
+            .to_owned();
+        if password.chars().count() < MIN_PASSWORD_LEN {
+            anyhow::bail!(
+                "the bootstrap admin password must have at least {MIN_PASSWORD_LEN} characters"
+            );
+        }
+        Ok(Some(Self {
+            email: email.to_owned(),
+            password,
+        }))
+    }
+}
+
+/// Publishes the registration of `admin` unless an active admin has its
+/// email already.
+///
+/// # Errors
+/// The users tables cannot be read, or Kafka refuses the command.
+pub(crate) async fn first_admin(state: &AppState, admin: &FirstAdmin) -> anyhow::Result<()> {
+    let FirstAdmin { email, password } = admin;
+    let email = email.as_str();
+    if khlang_users::read::active_admin_exists(&state.pool, email).await? {
         return Ok(());
     }
     let user_id = Uuid::new_v5(&ADMIN_NAMESPACE, email.to_lowercase().as_bytes()).to_string();
@@ -62,7 +96,7 @@ pub(crate) async fn first_admin(state: &AppState) -> anyhow::Result<()> {
             "admin".into()
         },
         display_name: "Administrator".into(),
-        password_hash: password::hash(password)
+        password_hash: password::hash(password.clone())
             .await
             .map_err(|e| anyhow::anyhow!(e.message))?,
         role: Role::Admin.as_str().to_owned(),

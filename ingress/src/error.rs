@@ -200,6 +200,11 @@ impl From<sqlx::Error> for ApiError {
             sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
                 Self::unavailable("the database", error)
             }
+            // a processor has not created the tables it owns yet (the
+            // ingress reports itself not ready meanwhile)
+            other if khlang_runtime::schema::is_not_migrated(&other) => {
+                Self::unavailable("the processors' tables", other)
+            }
             other => Self::internal(other),
         }
     }

@@ -7,6 +7,11 @@
 //! It never writes domain state itself; its own tables hold sessions,
 //! idempotency keys and which commands it published for whom. Every request
 //! leaves an access record on `khlang.access.log`.
+//!
+//! It reads the processors' tables only through their read APIs
+//! (`khlang_users::read`, `khlang_catalog::read`, `khlang_stock::read`,
+//! `khlang_runtime::read`) and never creates them: until they exist it is
+//! not ready (see [`readiness`]).
 
 pub mod auth;
 pub mod bus;
@@ -19,6 +24,7 @@ pub mod metrics;
 pub mod middleware;
 pub mod openapi;
 pub mod outcome_signal;
+pub mod readiness;
 pub mod routes;
 pub mod scopes;
 pub mod state;
@@ -152,6 +158,7 @@ pub async fn start(
     if config.redis.url.expose().is_empty() {
         anyhow::bail!("redis.url is not set: set KHLANG_REDIS_URL or KHLANG__REDIS__URL");
     }
+    let first_admin = bootstrap::FirstAdmin::from_config(&config).context("bootstrap_admin")?;
     let keys = match (keys, &config.auth.keys_dir) {
         (Some(keys), _) => keys,
         (None, Some(dir)) => KeySet::load_dir(dir).context("auth.keys_dir")?,
@@ -174,20 +181,7 @@ pub async fn start(
         .connect(config.database.url.expose())
         .await
         .context("cannot connect to PostgreSQL (database.url)")?;
-    // The read models the ingress serves belong to the processors; their
-    // migrations are idempotent, so the ingress can start first.
-    khlang_runtime::migrate(&pool)
-        .await
-        .context("runtime migrations failed")?;
-    khlang_users::UserStore::migrate(&pool)
-        .await
-        .context("users migrations failed")?;
-    khlang_catalog::CatalogStore::migrate(&pool)
-        .await
-        .context("catalog migrations failed")?;
-    khlang_stock::migrate(&pool)
-        .await
-        .context("stock migrations failed")?;
+    // Only its own tables: the processors' belong to them (see `readiness`).
     migrate(&pool).await.context("ingress migrations failed")?;
 
     let redis = redis::Client::open(config.redis.url.expose()).context("redis.url")?;
@@ -262,11 +256,23 @@ pub async fn start(
             config.http.max_in_flight.max(1),
         )),
     });
-    bootstrap::first_admin(&state)
-        .await
-        .context("bootstrap_admin")?;
-
     let health = Health::default();
+    let not_ready = readiness::missing(&state.pool)
+        .await
+        .context("cannot read which migrations are applied (database.url)")?;
+    match &not_ready {
+        None => {
+            if let Some(admin) = &first_admin {
+                bootstrap::first_admin(&state, admin)
+                    .await
+                    .context("bootstrap_admin")?;
+            }
+        }
+        Some(reason) => {
+            tracing::warn!(%reason, "not ready");
+            health.set_not_ready(reason.clone());
+        }
+    }
     let (telemetry_addr, _telemetry) = khlang_telemetry::serve(
         config.telemetry_listen,
         Arc::new(Mutex::new(registry)),
@@ -284,8 +290,17 @@ pub async fn start(
         Duration::from_secs(25 * 3600),
         Duration::from_secs(600),
     ));
-    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-    health.set_ready(true);
+    let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    if not_ready.is_none() {
+        health.set_ready(true);
+    } else {
+        tokio::spawn(become_ready(
+            state,
+            first_admin,
+            health.clone(),
+            cancel.clone(),
+        ));
+    }
     tracing::info!(%addr, %telemetry_addr, "ingress listening");
     let task = tokio::spawn(async move {
         let stop = cancel.clone();
@@ -303,6 +318,43 @@ pub async fn start(
         telemetry_addr,
         task,
     })
+}
+
+/// Looks again every [`readiness::RECHECK`] until the tables the ingress
+/// reads exist, then registers the first admin and marks the ingress ready.
+async fn become_ready(
+    state: AppState,
+    first_admin: Option<bootstrap::FirstAdmin>,
+    health: Health,
+    cancel: CancellationToken,
+) {
+    let mut reported = None;
+    loop {
+        let reason = match readiness::missing(&state.pool).await {
+            Ok(None) => match &first_admin {
+                None => break,
+                Some(admin) => match bootstrap::first_admin(&state, admin).await {
+                    Ok(()) => break,
+                    Err(error) => format!("the bootstrap admin cannot be registered: {error:#}"),
+                },
+            },
+            Ok(Some(reason)) => reason,
+            Err(error) => format!("cannot read which migrations are applied: {error}"),
+        };
+        if reported.as_ref() != Some(&reason) {
+            tracing::warn!(%reason, "not ready");
+            reported = Some(reason.clone());
+        }
+        health.set_not_ready(reason);
+        tokio::select! {
+            () = cancel.cancelled() => return,
+            () = tokio::time::sleep(readiness::RECHECK) => {}
+        }
+    }
+    if !cancel.is_cancelled() {
+        tracing::info!("the tables the ingress reads exist: ready");
+        health.set_ready(true);
+    }
 }
 
 /// Applies the ingress's migrations (schema `ingress`).

@@ -10,11 +10,34 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use khlang_contract::topics::{STOCK_COMMANDS, STOCK_COMMANDS_DLQ, STOCK_EVENTS};
+use khlang_stock::read::{self as stock, LedgerEntry, LedgerFilter, Level};
 use khlang_testkit::{eventually, kill9, Processor};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-use sqlx::Row as _;
+use sqlx::PgPool;
 use support::{command_id, TestEnv};
+
+/// The ledger rows matching `filter` (all of them by default), oldest
+/// first, through the stock read API.
+async fn ledger(pool: &PgPool, filter: LedgerFilter) -> Vec<LedgerEntry> {
+    let filter = LedgerFilter {
+        limit: i64::MAX,
+        ..filter
+    };
+    stock::ledger(pool, &filter).await.unwrap()
+}
+
+/// Every item's levels, through the stock read API.
+async fn items(pool: &PgPool) -> Vec<Level> {
+    stock::all_levels(pool).await.unwrap()
+}
+
+/// The units reserved of `sku` (in its one warehouse).
+async fn reserved(pool: &PgPool, sku: &str) -> i64 {
+    let levels = stock::levels_of_sku(pool, sku).await.unwrap();
+    assert_eq!(levels.len(), 1, "{sku} is in one warehouse: {levels:?}");
+    levels[0].reserved
+}
 
 /// An environment with stock topics, a product catalog and a staff token,
 /// and the stock processor binary against it (not started), expiring
@@ -97,55 +120,36 @@ async fn outcomes(env: &TestEnv, token: &str, ids: &[String]) -> HashMap<String,
 /// previous one ended, and the last one ends at the item's levels. A lost
 /// or doubled movement breaks it.
 async fn assert_ledger_chains(env: &TestEnv) {
-    let rows = sqlx::query(
-        "SELECT sku, warehouse, command_id, on_hand_before, reserved_before, in_transit_before, \
-         on_hand_after, reserved_after, in_transit_after FROM stock.ledger ORDER BY seq",
-    )
-    .fetch_all(&env.pool)
-    .await
-    .unwrap();
+    let rows = ledger(&env.pool, LedgerFilter::default()).await;
     let mut last: HashMap<(String, String), (i64, i64, i64)> = HashMap::new();
     let mut ids = std::collections::HashSet::new();
     for row in &rows {
-        let key: (String, String) = (row.get("sku"), row.get("warehouse"));
+        let key: (String, String) = (row.sku.clone(), row.warehouse.clone());
         let before: (i64, i64, i64) = (
-            row.get("on_hand_before"),
-            row.get("reserved_before"),
-            row.get("in_transit_before"),
+            row.before.on_hand,
+            row.before.reserved,
+            row.before.in_transit,
         );
-        let after: (i64, i64, i64) = (
-            row.get("on_hand_after"),
-            row.get("reserved_after"),
-            row.get("in_transit_after"),
-        );
+        let after: (i64, i64, i64) = (row.after.on_hand, row.after.reserved, row.after.in_transit);
         assert_eq!(
             last.get(&key).copied().unwrap_or((0, 0, 0)),
             before,
             "ledger of {key:?} is broken before {}",
-            row.get::<String, _>("command_id")
+            row.command_id
         );
         assert!(
             after.1 >= 0 && after.0 >= after.1 && after.2 >= 0,
             "{after:?}: oversold"
         );
         assert!(
-            ids.insert(row.get::<String, _>("command_id")),
+            ids.insert(row.command_id.clone()),
             "a command twice in the ledger"
         );
         last.insert(key, after);
     }
-    let items =
-        sqlx::query("SELECT sku, warehouse, on_hand, reserved, in_transit FROM stock.items")
-            .fetch_all(&env.pool)
-            .await
-            .unwrap();
-    for item in items {
-        let key: (String, String) = (item.get("sku"), item.get("warehouse"));
-        let levels = (
-            item.get("on_hand"),
-            item.get("reserved"),
-            item.get("in_transit"),
-        );
+    for item in items(&env.pool).await {
+        let key: (String, String) = (item.sku.clone(), item.warehouse.clone());
+        let levels = (item.on_hand, item.reserved, item.in_transit);
         assert_eq!(
             last.get(&key).copied().unwrap_or((0, 0, 0)),
             levels,
@@ -218,20 +222,11 @@ async fn concurrent_reservations_never_oversell_through_rebalances_and_a_kill() 
         "most of the stock should be promised, got {granted}"
     );
     // exactly one outcome per command
-    let recorded: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM khlang_runtime.command_outcomes WHERE command_id = ANY($1)",
-    )
-    .bind(&ids)
-    .fetch_one(&env.pool)
-    .await
-    .unwrap();
-    assert_eq!(recorded, 300);
-    let reserved: i64 =
-        sqlx::query_scalar("SELECT reserved FROM stock.items WHERE sku = 'SCARCE-1'")
-            .fetch_one(&env.pool)
-            .await
-            .unwrap();
-    assert_eq!(reserved, granted);
+    let recorded = khlang_runtime::read::command_outcomes(&env.pool, &ids)
+        .await
+        .unwrap();
+    assert_eq!(recorded.len(), 300);
+    assert_eq!(reserved(&env.pool, "SCARCE-1").await, granted);
     assert_ledger_chains(&env).await;
 
     // the Redis copy has the same levels
@@ -362,12 +357,12 @@ async fn mixed_load_with_kills_conserves_stock_and_transfers() {
     eventually("transfers settled", Duration::from_secs(90), || {
         let pool = env.pool.clone();
         async move {
-            let open: i64 = sqlx::query_scalar(
-                "SELECT count(*) FROM stock.transfers WHERE status NOT IN ('received', 'returned') OR NOT expected",
-            )
-            .fetch_one(&pool)
-            .await
-            .ok()?;
+            let open = stock::transfers(&pool)
+                .await
+                .ok()?
+                .into_iter()
+                .filter(|t| !matches!(t.status.as_str(), "received" | "returned") || !t.expected)
+                .count();
             (open == 0).then_some(())
         }
     })
@@ -375,37 +370,21 @@ async fn mixed_load_with_kills_conserves_stock_and_transfers() {
     assert_ledger_chains(&env).await;
 
     // conservation per item, by movement
-    let rows = sqlx::query(
-        "SELECT sku, warehouse, movement, sum(on_hand_after - on_hand_before)::bigint AS moved \
-         FROM stock.ledger GROUP BY 1, 2, 3",
-    )
-    .fetch_all(&env.pool)
-    .await
-    .unwrap();
     let mut by_item: HashMap<(String, String), i64> = HashMap::new();
     let mut by_sku: HashMap<String, i64> = HashMap::new();
     let mut external: HashMap<String, i64> = HashMap::new();
-    for row in &rows {
-        let (sku, wh, movement, moved): (String, String, String, i64) = (
-            row.get("sku"),
-            row.get("warehouse"),
-            row.get("movement"),
-            row.get("moved"),
-        );
-        *by_item.entry((sku.clone(), wh)).or_default() += moved;
-        *by_sku.entry(sku.clone()).or_default() += moved;
-        if !movement.starts_with("Transfer") {
-            *external.entry(sku).or_default() += moved;
+    for row in ledger(&env.pool, LedgerFilter::default()).await {
+        let moved = row.after.on_hand - row.before.on_hand;
+        *by_item.entry((row.sku.clone(), row.warehouse)).or_default() += moved;
+        *by_sku.entry(row.sku.clone()).or_default() += moved;
+        if !row.movement.starts_with("Transfer") {
+            *external.entry(row.sku).or_default() += moved;
         }
     }
-    for item in sqlx::query("SELECT sku, warehouse, on_hand, in_transit FROM stock.items")
-        .fetch_all(&env.pool)
-        .await
-        .unwrap()
-    {
-        let key: (String, String) = (item.get("sku"), item.get("warehouse"));
-        assert_eq!(by_item[&key], item.get::<i64, _>("on_hand"), "{key:?}");
-        assert_eq!(item.get::<i64, _>("in_transit"), 0, "{key:?}");
+    for item in items(&env.pool).await {
+        let key: (String, String) = (item.sku, item.warehouse);
+        assert_eq!(by_item[&key], item.on_hand, "{key:?}");
+        assert_eq!(item.in_transit, 0, "{key:?}");
     }
     // transfers only move stock between warehouses: what came in from
     // outside (received − issued ± adjusted − committed) is what is there
@@ -448,12 +427,12 @@ async fn reservations_expire_exactly_once_across_a_restart() {
     eventually("all expired", Duration::from_secs(90), || {
         let pool = env.pool.clone();
         async move {
-            let active: i64 = sqlx::query_scalar(
-                "SELECT count(*) FROM stock.reservations WHERE status = 'active'",
-            )
-            .fetch_one(&pool)
-            .await
-            .ok()?;
+            let active = stock::reservations(&pool)
+                .await
+                .ok()?
+                .into_iter()
+                .filter(|r| r.status == "active")
+                .count();
             (active == 0).then_some(())
         }
     })
@@ -464,18 +443,16 @@ async fn reservations_expire_exactly_once_across_a_restart() {
     let outcome = env.outcome(&admin, &id).await;
     assert_eq!(outcome["reason_code"], "reservation_expired");
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let expired: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM stock.ledger WHERE movement = 'ReservationExpired'",
+    let expired = ledger(
+        &env.pool,
+        LedgerFilter {
+            movement: Some("ReservationExpired".into()),
+            ..LedgerFilter::default()
+        },
     )
-    .fetch_one(&env.pool)
-    .await
-    .unwrap();
-    assert_eq!(expired, 10, "each reservation expires exactly once");
-    let reserved: i64 = sqlx::query_scalar("SELECT reserved FROM stock.items WHERE sku = 'EXP-1'")
-        .fetch_one(&env.pool)
-        .await
-        .unwrap();
-    assert_eq!(reserved, 0);
+    .await;
+    assert_eq!(expired.len(), 10, "each reservation expires exactly once");
+    assert_eq!(reserved(&env.pool, "EXP-1").await, 0);
     assert_ledger_chains(&env).await;
     kill9(&mut a);
     kill9(&mut b);
@@ -562,10 +539,7 @@ async fn scanner_batches_answer_per_line_and_apply_each_scan_once() {
         .find(|l| l["warehouse"] == "BKK1")
         .unwrap();
     assert_eq!(bkk["on_hand"], 10 - 3 - 2);
-    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM stock.ledger")
-        .fetch_one(&env.pool)
-        .await
-        .unwrap();
+    let rows = ledger(&env.pool, LedgerFilter::default()).await.len();
     assert_eq!(rows, 4 + 1, "four scans and the transfer's arrival notice");
 
     // a device may not move stock through the movement endpoints
@@ -711,11 +685,7 @@ async fn low_stock_fires_once_per_crossing_and_bad_movements_are_rejected_with_r
         assert_eq!(outcome["reason_code"], reason);
     }
     // refused movements leave no ledger rows and no empty items
-    let items: i64 = sqlx::query_scalar("SELECT count(*) FROM stock.items")
-        .fetch_one(&env.pool)
-        .await
-        .unwrap();
-    assert_eq!(items, 1);
+    assert_eq!(items(&env.pool).await.len(), 1);
     assert_ledger_chains(&env).await;
     kill9(&mut processor);
     env.stop().await;

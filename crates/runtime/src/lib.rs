@@ -26,23 +26,35 @@
 //! It also holds what every binary's start-up shares: the configuration
 //! sections and layered loader in [`settings`], and the steps in
 //! [`connect_database`], [`register_schemas`], [`serve_telemetry`] and
-//! [`cancel_on_signal`].
+//! [`cancel_on_signal`]. A processor binary is one call of [`launch`] with
+//! its [`ProcessorSpec`] (see [`mod@launch`]).
+//!
+//! The runtime owns the schema `khlang_runtime`; other crates read it only
+//! through [`read`] (command outcomes), and learn whether a store's tables
+//! exist yet through [`schema`].
 
 mod applier;
 mod config;
 mod consumer;
 mod error;
+pub mod launch;
 mod metrics;
 mod outbox;
 mod processor;
+pub mod read;
 mod relay;
 mod run;
+pub mod schema;
 pub mod settings;
 mod startup;
 mod store;
 
 pub use config::RuntimeConfig;
 pub use error::{ApplyError, RuntimeError, StartupError};
+pub use launch::{
+    launch, launch_with, Background, LaunchContext, LaunchError, NoCache, NoExtension,
+    ProcessorConfig, ProcessorSpec, ProcessorTopics, RedisCopy,
+};
 pub use metrics::RuntimeMetrics;
 pub use outbox::{dlq_headers, headers as dlq_header_names, OutboxMessage};
 pub use processor::{ApplyContext, CommandInfo, Decision, Processor, RecordMeta};

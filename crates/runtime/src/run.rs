@@ -24,9 +24,7 @@ use crate::{Processor, RuntimeConfig, RuntimeError, RuntimeMetrics};
 /// # Errors
 /// [`RuntimeError::Migration`] when a migration fails.
 pub async fn migrate(pool: &PgPool) -> Result<(), RuntimeError> {
-    let mut migrator = sqlx::migrate!("./migrations");
-    migrator.set_ignore_missing(true);
-    migrator.run(pool).await?;
+    crate::schema::migrator().run(pool).await?;
     Ok(())
 }
 

@@ -17,18 +17,43 @@ use tokio::task::JoinHandle;
 #[derive(Debug, Clone, Default)]
 pub struct Health {
     ready: Arc<AtomicBool>,
+    /// Why the component is not ready, when it says (shown by
+    /// `/health/ready`).
+    reason: Arc<Mutex<Option<String>>>,
 }
 
 impl Health {
     /// Marks the component ready (or not) to do its work.
     pub fn set_ready(&self, ready: bool) {
+        if ready {
+            self.set_reason(None);
+        }
         self.ready.store(ready, Ordering::Release);
+    }
+
+    /// Marks the component not ready, saying why (`/health/ready` answers
+    /// 503 with `not ready: {reason}`).
+    pub fn set_not_ready(&self, reason: impl Into<String>) {
+        self.set_reason(Some(reason.into()));
+        self.ready.store(false, Ordering::Release);
     }
 
     /// Whether the component is ready.
     #[must_use]
     pub fn is_ready(&self) -> bool {
         self.ready.load(Ordering::Acquire)
+    }
+
+    /// Why the component is not ready, if it said.
+    #[must_use]
+    pub fn reason(&self) -> Option<String> {
+        self.reason.lock().ok().and_then(|r| r.clone())
+    }
+
+    fn set_reason(&self, reason: Option<String>) {
+        if let Ok(mut current) = self.reason.lock() {
+            *current = reason;
+        }
     }
 }
 
@@ -89,8 +114,35 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
 
 async fn ready(State(state): State<AppState>) -> impl IntoResponse {
     if state.health.is_ready() {
-        (StatusCode::OK, "ready")
+        (StatusCode::OK, "ready".to_owned())
     } else {
-        (StatusCode::SERVICE_UNAVAILABLE, "not ready")
+        match state.health.reason() {
+            Some(reason) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("not ready: {reason}"),
+            ),
+            None => (StatusCode::SERVICE_UNAVAILABLE, "not ready".to_owned()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Health;
+
+    #[test]
+    fn a_reason_lasts_until_ready() {
+        let health = Health::default();
+        assert!(!health.is_ready());
+        assert_eq!(health.reason(), None);
+        health.set_not_ready("waiting for the users tables");
+        assert!(!health.is_ready());
+        assert_eq!(
+            health.reason().as_deref(),
+            Some("waiting for the users tables")
+        );
+        health.set_ready(true);
+        assert!(health.is_ready());
+        assert_eq!(health.reason(), None);
     }
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
-use sqlx::{PgPool, Row as _};
+use sqlx::PgPool;
 
 use crate::eventually;
 
@@ -51,18 +51,13 @@ pub fn end_offsets(brokers: &str, topic: &str) -> HashMap<i32, i64> {
 }
 
 /// The next offsets a processor has stored with its state for `topic`
-/// (`khlang_runtime.consumer_offsets`, written in the transaction that
-/// applies the records); empty before its first commit.
+/// (through the runtime's read API [`khlang_runtime::read::applied_offsets`]);
+/// empty before its first commit.
 pub async fn applied_offsets(pool: &PgPool, topic: &str) -> HashMap<i32, i64> {
-    sqlx::query(
-        "SELECT partition, max(next_offset) FROM khlang_runtime.consumer_offsets \
-         WHERE topic = $1 GROUP BY partition",
-    )
-    .bind(topic)
-    .fetch_all(pool)
-    .await
-    .map(|rows| rows.iter().map(|r| (r.get(0), r.get(1))).collect())
-    .unwrap_or_default() // the runtime's tables are not migrated yet
+    khlang_runtime::read::applied_offsets(pool, topic)
+        .await
+        .map(|rows| rows.into_iter().collect())
+        .unwrap_or_default() // the runtime's tables are not migrated yet
 }
 
 /// Waits until the processor whose database is `pool` has applied every

@@ -131,13 +131,6 @@ pub(crate) fn valid_password(value: &str) -> Result<(), ValidationError> {
     check(Password::parse(value))
 }
 
-/// `text` as a literal inside a `LIKE` pattern.
-pub(crate) fn escape_like(text: &str) -> String {
-    text.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

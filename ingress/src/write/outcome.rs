@@ -3,8 +3,6 @@
 
 use std::time::Duration;
 
-use sqlx::Row as _;
-
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -57,17 +55,13 @@ pub async fn outcome(
     }
 }
 
+/// The outcome of `command_id`, through the runtime's read API.
 async fn read_outcome(pool: &sqlx::PgPool, command_id: &str) -> Result<Option<Outcome>, ApiError> {
-    let row = sqlx::query(
-        "SELECT status, reason_code, message FROM khlang_runtime.command_outcomes WHERE command_id = $1",
-    )
-    .bind(command_id)
-    .fetch_optional(pool)
-    .await?;
-    let Some(row) = row else { return Ok(None) };
-    Ok(Some(Outcome {
-        status: row.try_get("status")?,
-        reason_code: row.try_get("reason_code")?,
-        message: row.try_get("message")?,
-    }))
+    Ok(khlang_runtime::read::command_outcome(pool, command_id)
+        .await?
+        .map(|o| Outcome {
+            status: o.status,
+            reason_code: o.reason_code,
+            message: o.message,
+        }))
 }

@@ -80,6 +80,19 @@ pub fn binary(name: &str) -> PathBuf {
     path
 }
 
+/// Applies the migrations of the runtime and of every processor, each
+/// through its owner's library.
+pub async fn migrate_processors(pool: &PgPool) {
+    khlang_runtime::migrate(pool)
+        .await
+        .expect("runtime migrations");
+    khlang_users::migrate(pool).await.expect("users migrations");
+    khlang_catalog::migrate(pool)
+        .await
+        .expect("catalog migrations");
+    khlang_stock::migrate(pool).await.expect("stock migrations");
+}
+
 impl TestEnv {
     /// A fresh environment with the users processor running and the first
     /// admin registered.
@@ -131,8 +144,12 @@ impl TestEnv {
         let kid = format!("test-{suffix}");
         let keys = KeySet::from_keys(vec![(kid.clone(), signing.clone())]);
         let cancel = CancellationToken::new();
-        // the ingress first: it applies the migrations and publishes the
-        // bootstrap admin, which the processor then applies
+        // The processors own their tables and create them when they start;
+        // the ingress only reads them. Created here first (as `khlangctl
+        // migrate` would), through the owners' own migrations, so that the
+        // ingress is ready at once and publishes the bootstrap admin, which
+        // the users processor then applies.
+        migrate_processors(database.pool()).await;
         let running = khlang_ingress::start(config.clone(), Some(keys), cancel.clone())
             .await
             .expect("ingress starts");
@@ -163,14 +180,10 @@ impl TestEnv {
             || {
                 let pool = pool.clone();
                 async move {
-                    sqlx::query_scalar::<_, bool>(
-                        "SELECT EXISTS (SELECT 1 FROM users.users WHERE email = $1)",
-                    )
-                    .bind(ADMIN_EMAIL)
-                    .fetch_one(&pool)
-                    .await
-                    .ok()
-                    .filter(|exists| *exists)
+                    khlang_users::read::user_by_email(&pool, ADMIN_EMAIL)
+                        .await
+                        .ok()
+                        .flatten()
                 }
             },
         )

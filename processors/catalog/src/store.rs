@@ -129,18 +129,6 @@ impl Warehouse {
 pub struct CatalogStore;
 
 impl CatalogStore {
-    /// Applies the catalog migrations (schema `catalog`; the pg_trgm search
-    /// index only where the extension can be created).
-    ///
-    /// # Errors
-    /// When a migration fails.
-    pub async fn migrate(pool: &PgPool) -> Result<(), sqlx::migrate::MigrateError> {
-        let mut migrator = sqlx::migrate!("./migrations");
-        // Other components record their migrations in the same table.
-        migrator.set_ignore_missing(true);
-        migrator.run(pool).await
-    }
-
     /// One product.
     ///
     /// # Errors

@@ -8,26 +8,36 @@
 //! falls below the minimum. Transfers between warehouses are a saga of
 //! commands the processor sends itself; reservations expire through a
 //! timer whose commands are idempotent by id.
+//!
+//! It owns the schema `stock` (its `migrations/`, applied at its start or by
+//! `khlangctl migrate`); other crates read it only through [`read`].
 
 mod cache;
-mod config;
 pub mod domain;
 pub mod expiry;
+mod launch;
 mod processor;
+pub mod read;
 pub mod reasons;
 
 pub use cache::{CacheError, StockCache};
-pub use config::Config;
+pub use launch::{Stock, StockSettings};
 pub use processor::{step_id, Changed, StockProcessor};
 
-/// Applies the stock migrations (schema `stock`).
+/// The stock migrations (schema `stock`).
+#[must_use]
+pub fn migrator() -> sqlx::migrate::Migrator {
+    let mut migrator = sqlx::migrate!("./migrations");
+    migrator.set_ignore_missing(true);
+    migrator
+}
+
+/// Applies the stock migrations that are not applied yet (schema `stock`).
 ///
 /// # Errors
 /// When a migration fails.
 pub async fn migrate(pool: &sqlx::PgPool) -> Result<(), sqlx::migrate::MigrateError> {
-    let mut migrator = sqlx::migrate!("./migrations");
-    migrator.set_ignore_missing(true);
-    migrator.run(pool).await
+    migrator().run(pool).await
 }
 
 #[cfg(test)]

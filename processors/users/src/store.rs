@@ -47,16 +47,6 @@ impl User {
 pub struct UserStore;
 
 impl UserStore {
-    /// Applies the users migrations.
-    ///
-    /// # Errors
-    /// When a migration fails.
-    pub async fn migrate(pool: &PgPool) -> Result<(), sqlx::migrate::MigrateError> {
-        let mut migrator = sqlx::migrate!("./migrations");
-        migrator.set_ignore_missing(true);
-        migrator.run(pool).await
-    }
-
     /// One user.
     ///
     /// # Errors

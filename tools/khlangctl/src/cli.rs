@@ -9,10 +9,12 @@ use clap::{Args, Parser, Subcommand};
 
 const EXIT_CODES: &str = "Exit codes:
   0  success (and, for `topics plan --check`, the cluster matches the file;
+     for `migrate --check`, every store is up to date;
      for `users create-admin`, the users processor accepted the account)
   1  error (bad input, unreachable cluster, registry or database, failed operation),
      or `users create-admin`: the users processor rejected the account
-  2  `topics plan --check`: the cluster differs from the file
+  2  `topics plan --check`: the cluster differs from the file;
+     `migrate --check`: some store has migrations not applied
   3  refused: guarded topic changes without their flag, or an incompatible or invalid schema;
      `users create-admin`: no outcome within --wait-secs (the command stays queued)
 ";
@@ -20,7 +22,7 @@ const EXIT_CODES: &str = "Exit codes:
 const CREATE_ADMIN_HELP: &str = "The password is read from a file (a trailing newline is dropped) and must have at least 12 characters; \
 only its argon2id hash (m=19456 KiB, t=2, p=1) leaves this machine, in a RegisterUser command with role admin \
 sent to khlang.users.commands. khlangctl then waits for the users processor's outcome in PostgreSQL \
-(khlang_runtime.command_outcomes) and prints `accepted user_id=<id>` (exit 0) or `rejected reason=<code>` (exit 1); \
+(through the runtime's read API of command outcomes) and prints `accepted user_id=<id>` (exit 0) or `rejected reason=<code>` (exit 1); \
 without an outcome within --wait-secs it exits 3.
 
 Example:
@@ -78,6 +80,20 @@ pub enum Command {
     /// Accounts: create the first admin through the users processor.
     #[command(subcommand)]
     Users(UsersCommand),
+    /// Create or update the tables of the runtime and every processor (each
+    /// processor also does it for its own at start).
+    Migrate(MigrateArgs),
+}
+
+/// `migrate`
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    /// Only list the migrations not applied yet; exit 2 when there are some.
+    #[arg(long)]
+    pub check: bool,
+    /// PostgreSQL URL of the processors' database.
+    #[arg(long, env = "KHLANG_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
 }
 
 /// `topics …`

@@ -4,8 +4,9 @@
 //! diffs and applies topic definitions through `khlang-topics`, `schemas`
 //! checks and registers value schemas through `khlang-codec`, `lag` reads
 //! consumer group offsets, `dlq` inspects and replays what the stream
-//! runtime dead-lettered, and `users create-admin` registers an admin
-//! account through the users processor. Every failure is one line on stderr
+//! runtime dead-lettered, `users create-admin` registers an admin account
+//! through the users processor, and `migrate` creates or updates the tables
+//! of the runtime and every processor with their own migrations. Every failure is one line on stderr
 //! and a non-zero exit code (see `khlangctl --help`).
 
 mod avro;
@@ -13,6 +14,7 @@ mod cli;
 mod dlq;
 mod kafka;
 mod lag;
+mod migrate;
 mod schemas;
 mod table;
 mod topics;
@@ -31,7 +33,8 @@ use crate::cli::{Cli, Command, DlqCommand, SchemasCommand, TopicsCommand, UsersC
 pub enum Status {
     /// Everything as asked.
     Success,
-    /// `topics plan --check` found differences.
+    /// `topics plan --check` found differences, or `migrate --check`
+    /// migrations not applied.
     Drift,
     /// Guarded changes without their flags, or a schema the registry would
     /// refuse: nothing was changed.
@@ -161,5 +164,6 @@ async fn run(cli: Cli) -> anyhow::Result<Status> {
             value_json,
         }) => dlq::replay(&ctx, &topic, partition, offset, value_json.as_deref()).await,
         Command::Users(UsersCommand::CreateAdmin(args)) => users::create_admin(&ctx, args).await,
+        Command::Migrate(args) => migrate::run(&ctx, args).await,
     }
 }

@@ -5,8 +5,9 @@
 //! file, hashes it with argon2id (`khlang_users::password`, as the ingress
 //! and `khlang-seed-demo` do), produces a `RegisterUser` command with role `admin` to the users
 //! commands topic (key: the new user id, a UUIDv7), and waits for the
-//! command's outcome in `khlang_runtime.command_outcomes`, the table where
-//! the stream runtime records exactly one outcome per command id.
+//! command's outcome, read through the runtime's read API
+//! ([`khlang_runtime::read`]): the stream runtime records exactly one
+//! outcome per command id in the users processor's database.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -19,7 +20,7 @@ use khlang_contract::values::Password;
 use khlang_contract::{Actor, Envelope, Role};
 use rdkafka::producer::FutureRecord;
 use sqlx::postgres::PgPoolOptions;
-use sqlx::{PgPool, Row as _};
+use sqlx::PgPool;
 
 use crate::cli::CreateAdminArgs;
 use crate::{kafka, Context, Status};
@@ -187,32 +188,20 @@ enum Outcome {
 /// The outcome of `command_id`, if recorded. A database whose runtime tables
 /// do not exist yet (the processor has not started once) has none.
 async fn outcome(pool: &PgPool, command_id: &str) -> anyhow::Result<Option<Outcome>> {
-    let row = sqlx::query(
-        "SELECT status, reason_code, message FROM khlang_runtime.command_outcomes \
-         WHERE command_id = $1",
-    )
-    .bind(command_id)
-    .fetch_optional(pool)
-    .await;
-    let row = match row {
-        Ok(row) => row,
-        Err(sqlx::Error::Database(e)) if matches!(e.code().as_deref(), Some("42P01" | "3F000")) => {
-            return Ok(None); // undefined table / schema: not migrated yet
+    let outcome = match khlang_runtime::read::command_outcome(pool, command_id).await {
+        Ok(outcome) => outcome,
+        Err(e) if khlang_runtime::schema::is_not_migrated(&e) => return Ok(None),
+        Err(e) => return Err(e).context("cannot read the command outcomes"),
+    };
+    Ok(outcome.map(|o| {
+        if o.is_accepted() {
+            Outcome::Accepted
+        } else {
+            Outcome::Rejected {
+                reason: o.reason_code.unwrap_or_else(|| o.status.clone()),
+                message: o.message,
+            }
         }
-        Err(e) => return Err(e).context("cannot read khlang_runtime.command_outcomes"),
-    };
-    let Some(row) = row else {
-        return Ok(None);
-    };
-    let status: String = row.try_get("status")?;
-    Ok(Some(match status.as_str() {
-        "accepted" => Outcome::Accepted,
-        _ => Outcome::Rejected {
-            reason: row
-                .try_get::<Option<String>, _>("reason_code")?
-                .unwrap_or_else(|| status.clone()),
-            message: row.try_get("message")?,
-        },
     }))
 }
 

@@ -5,7 +5,8 @@
 //! and its own database. The users processor's part is played by the test:
 //! it reads the command khlangctl produced, checks it (an argon2id hash, no
 //! password), and records the outcome the way the stream runtime does, in
-//! `khlang_runtime.command_outcomes` created by the runtime's own migration.
+//! `khlang_runtime.command_outcomes` created by `khlangctl migrate` (the
+//! runtime's own migration).
 //! One test runs the real `khlang-users` binary instead (built by make test).
 
 use std::io::Read as _;
@@ -28,9 +29,6 @@ use sqlx::PgPool;
 
 const BIN: &str = env!("CARGO_BIN_EXE_khlangctl");
 const PASSWORD: &str = "correct horse battery staple";
-/// The stream runtime's tables, as its migration creates them.
-const RUNTIME_MIGRATION: &str =
-    include_str!("../../../crates/runtime/migrations/20261126000001_runtime.sql");
 
 /// A temporary directory removed on drop.
 struct TempDir(PathBuf);
@@ -175,6 +173,55 @@ fn block_on<F: std::future::Future>(future: F) -> F::Output {
         .block_on(future)
 }
 
+/// `khlangctl migrate` against `db_url`.
+fn migrate(db_url: &str, extra: &[&str]) -> (i32, String, String) {
+    let output = ctl()
+        .args(["migrate", "--database-url", db_url])
+        .args(extra)
+        .output()
+        .expect("run khlangctl");
+    text(&output)
+}
+
+#[test]
+fn migrate_creates_every_store_once_and_check_reports_what_is_pending() {
+    let infra = Infra::from_env();
+    let (db_url, pool) = block_on(infra.fresh_database());
+
+    let (code, stdout, stderr) = migrate(&db_url, &["--check"]);
+    assert_eq!(code, 2, "a fresh database is behind\n{stdout}{stderr}");
+    for store in ["khlang_runtime", "users", "catalog", "stock"] {
+        assert!(stdout.contains(&format!("{store}: pending ")), "{stdout}");
+    }
+    assert!(
+        block_on(khlang_runtime::read::outcome_count(&pool))
+            .is_err_and(|e| khlang_runtime::schema::is_not_migrated(&e)),
+        "--check changed nothing"
+    );
+
+    let (code, stdout, stderr) = migrate(&db_url, &[]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("users: applied "), "{stdout}");
+    assert_eq!(
+        block_on(khlang_runtime::read::outcome_count(&pool)).ok(),
+        Some(0)
+    );
+    assert_eq!(
+        block_on(khlang_users::read::user_by_email(
+            &pool,
+            "nobody@example.com"
+        ))
+        .ok(),
+        Some(None)
+    );
+
+    for extra in [&[][..], &["--check"][..]] {
+        let (code, stdout, stderr) = migrate(&db_url, extra);
+        assert_eq!(code, 0, "{stdout}{stderr}");
+        assert_eq!(stdout.matches(": up to date").count(), 4, "{stdout}");
+    }
+}
+
 /// A topic namespace with the users commands topic, and a database.
 struct Env {
     infra: Infra,
@@ -208,8 +255,10 @@ impl Env {
         USERS_COMMANDS.namespaced(&self.ns).as_str().to_owned()
     }
 
+    /// `khlangctl migrate` on this environment's database.
     fn migrate(&self) {
-        block_on(sqlx::raw_sql(RUNTIME_MIGRATION).execute(&self.pool)).expect("runtime tables");
+        let (code, stdout, stderr) = migrate(&self.db_url, &[]);
+        assert_eq!(code, 0, "{stdout}{stderr}");
     }
 
     /// Starts `users create-admin` in the background.

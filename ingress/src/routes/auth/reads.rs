@@ -1,8 +1,8 @@
 //! The accounts as signing in and refreshing see them, read from the
-//! users processor's state (`users.*`).
+//! users processor's state through its read API ([`khlang_users::read`]).
 
 use khlang_contract::Role;
-use sqlx::Row as _;
+use khlang_users::read::{self as users, Access};
 use uuid::Uuid;
 
 use crate::error::{ApiError, Code};
@@ -16,13 +16,12 @@ pub(super) struct Account {
     pub(super) scopes: Vec<String>,
 }
 
-fn account_from(row: &sqlx::postgres::PgRow, user_id: Uuid) -> Result<Account, ApiError> {
-    let role: String = row.try_get("role")?;
+fn account_from(access: Access, user_id: Uuid) -> Result<Account, ApiError> {
     Ok(Account {
         user_id,
-        role: role.parse().map_err(ApiError::internal)?,
-        active: row.try_get("active")?,
-        scopes: row.try_get("scopes")?,
+        role: access.role.parse().map_err(ApiError::internal)?,
+        active: access.active,
+        scopes: access.scopes,
     })
 }
 
@@ -32,24 +31,19 @@ pub(super) async fn account_by_login(
     state: &AppState,
     login: &str,
 ) -> Result<Option<(Account, String)>, ApiError> {
-    let row = sqlx::query(include_str!("../../queries/user_by_login.sql"))
-        .bind(login)
-        .fetch_optional(&state.pool)
-        .await?;
-    let Some(row) = row else { return Ok(None) };
-    let user_id: Uuid = row.try_get("user_id")?;
+    let Some(credentials) = users::credentials(&state.pool, login).await? else {
+        return Ok(None);
+    };
     Ok(Some((
-        account_from(&row, user_id)?,
-        row.try_get::<String, _>("password_hash")?,
+        account_from(credentials.access, credentials.user_id)?,
+        credentials.password_hash,
     )))
 }
 
 /// The account `user_id`; `refresh_token_invalid` when it is gone.
 pub(super) async fn account_by_id(state: &AppState, user_id: Uuid) -> Result<Account, ApiError> {
-    let row = sqlx::query(include_str!("../../queries/user_auth_state.sql"))
-        .bind(user_id)
-        .fetch_optional(&state.pool)
+    let access = users::access(&state.pool, user_id)
         .await?
         .ok_or_else(|| ApiError::new(Code::RefreshTokenInvalid, "the account is gone"))?;
-    account_from(&row, user_id)
+    account_from(access, user_id)
 }

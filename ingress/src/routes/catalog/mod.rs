@@ -10,10 +10,8 @@
 //! - [`views`]: what reads answer;
 //! - [`writes`]: the write handlers (through [`crate::write`]);
 //! - [`reads`]: the read handlers;
-//! - [`queries`]: the reads of the catalog processor's state (its SQL).
 
 pub mod money;
-mod queries;
 pub mod reads;
 pub mod requests;
 pub mod views;

@@ -1,14 +1,16 @@
-//! The catalog's read handlers: authorize, parse the query, read through
-//! [`super::queries`], page the answer.
+//! The catalog's read handlers, and the reads of the catalog processor's
+//! state they answer from, through its read API ([`khlang_catalog::read`]).
 
 use axum::extract::{Path, State};
 use axum::Json;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
+use khlang_catalog::read::{
+    self as catalog, ProductFilter, ProductRecord, WarehouseFilter, WarehouseRecord,
+};
 
-use super::queries;
 use super::requests::{ProductQuery, WarehouseQuery};
-use super::views::{ProductPage, ProductView, WarehousePage, WarehouseView};
+use super::views::{baht_text, ProductPage, ProductView, WarehousePage, WarehouseView};
 use crate::auth::Principal;
 use crate::error::{ApiError, Code};
 use crate::extract::LaterQuery;
@@ -32,7 +34,18 @@ pub async fn list_products(
     let query: ProductQuery = query.parse()?;
     let after = after_token(query.page_token.as_deref(), is_sku)?;
     let size = query.page_size.unwrap_or(20);
-    let items = queries::products(&state, &query, after, size + 1).await?;
+    let filter = ProductFilter {
+        text: query.q,
+        category: query.category,
+        status: query.status,
+        after,
+        limit: size + 1,
+    };
+    let items: Vec<ProductView> = catalog::products(&state.pool, &filter)
+        .await?
+        .into_iter()
+        .map(ProductView::from)
+        .collect();
     let (items, next_page_token) = page_of(items, size, |p| p.sku.as_str());
     Ok(Json(ProductPage {
         items,
@@ -72,7 +85,16 @@ pub async fn list_warehouses(
     let query: WarehouseQuery = query.parse()?;
     let after = after_token(query.page_token.as_deref(), is_warehouse_code)?;
     let size = query.page_size.unwrap_or(100);
-    let items = queries::warehouses(&state, query.active, after, size + 1).await?;
+    let filter = WarehouseFilter {
+        active: query.active,
+        after,
+        limit: size + 1,
+    };
+    let items: Vec<WarehouseView> = catalog::warehouses(&state.pool, &filter)
+        .await?
+        .into_iter()
+        .map(WarehouseView::from)
+        .collect();
     let (items, next_page_token) = page_of(items, size, |w| w.code.as_str());
     Ok(Json(WarehousePage {
         items,
@@ -97,9 +119,9 @@ pub async fn get_warehouse(
     if !is_warehouse_code(&code) {
         return Err(not_found());
     }
-    queries::warehouse(&state, &code)
+    catalog::warehouse(&state.pool, &code)
         .await?
-        .map(Json)
+        .map(|w| Json(WarehouseView::from(w)))
         .ok_or_else(not_found)
 }
 
@@ -112,8 +134,9 @@ pub(super) async fn load_product(state: &AppState, sku: &str) -> Result<ProductV
     if !is_sku(sku) {
         return Err(product_not_found());
     }
-    queries::product(state, sku)
+    catalog::product(&state.pool, sku)
         .await?
+        .map(ProductView::from)
         .ok_or_else(product_not_found)
 }
 
@@ -144,6 +167,44 @@ fn page_of<T>(mut items: Vec<T>, size: i64, key: impl Fn(&T) -> &str) -> (Vec<T>
         .then(|| items.last().map(|item| page_token(key(item))))
         .flatten();
     (items, next)
+}
+
+impl From<ProductRecord> for ProductView {
+    fn from(p: ProductRecord) -> Self {
+        Self {
+            sku: p.sku,
+            name_th: p.name_th,
+            name_en: p.name_en,
+            description: p.description,
+            category: p.category,
+            unit: p.unit,
+            barcodes: p.barcodes,
+            price: baht_text(p.price_satang),
+            price_satang: p.price_satang,
+            cost: baht_text(p.cost_satang),
+            cost_satang: p.cost_satang,
+            min_stock: p.min_stock,
+            status: p.status,
+            version: p.version,
+            created_at: p.created_at,
+            updated_at: p.updated_at,
+        }
+    }
+}
+
+impl From<WarehouseRecord> for WarehouseView {
+    fn from(w: WarehouseRecord) -> Self {
+        Self {
+            code: w.code,
+            name_th: w.name_th,
+            name_en: w.name_en,
+            address: w.address,
+            active: w.active,
+            version: w.version,
+            created_at: w.created_at,
+            updated_at: w.updated_at,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -5,9 +5,7 @@
 //! - [`views`]: what reads answer;
 //! - [`writes`]: the movement handlers (through [`crate::write`]);
 //! - [`reads`]: the read handlers;
-//! - [`queries`]: the reads of the stock processor's state (its SQL).
 
-mod queries;
 pub mod reads;
 pub mod requests;
 pub mod views;

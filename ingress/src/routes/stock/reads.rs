@@ -1,15 +1,15 @@
-//! The stock read handlers (authorize, parse the query, read through
-//! [`super::queries`], page the answer), and the look-ups of transfers and
-//! reservations the writes key their commands by.
+//! The stock read handlers, and the reads of the stock processor's state
+//! they and the writes answer from, through its read API
+//! ([`khlang_stock::read`]).
 
 use axum::extract::{Path, State};
 use axum::Json;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
+use khlang_stock::read::{self as stock, LedgerEntry, LedgerFilter, Level, WarehouseLevelsFilter};
 
-use super::queries;
 use super::requests::{LedgerQuery, WarehouseStockQuery};
-use super::views::{LedgerPage, LevelView};
+use super::views::{LedgerPage, LedgerRow, LevelView, Levels};
 use crate::auth::Principal;
 use crate::error::{ApiError, Code};
 use crate::extract::LaterQuery;
@@ -29,7 +29,8 @@ pub async fn by_sku(
     Path(sku): Path<String>,
 ) -> Result<Json<Vec<LevelView>>, ApiError> {
     principal.require(Scope::StockRead)?;
-    queries::levels_of_sku(&state, &sku).await.map(Json)
+    let levels = stock::levels_of_sku(&state.pool, &sku).await?;
+    Ok(Json(levels.into_iter().map(LevelView::from).collect()))
 }
 
 /// Stock of one warehouse.
@@ -47,9 +48,13 @@ pub async fn by_warehouse(
 ) -> Result<Json<Vec<LevelView>>, ApiError> {
     principal.require(Scope::StockRead)?;
     let query: WarehouseStockQuery = query.parse()?;
-    queries::levels_in_warehouse(&state, &code, &query)
-        .await
-        .map(Json)
+    let filter = WarehouseLevelsFilter {
+        low: query.low,
+        after_sku: query.after_sku,
+        limit: query.page_size.unwrap_or(100),
+    };
+    let levels = stock::levels_in_warehouse(&state.pool, &code, &filter).await?;
+    Ok(Json(levels.into_iter().map(LevelView::from).collect()))
 }
 
 /// The stock ledger, filtered.
@@ -80,7 +85,21 @@ pub async fn ledger(
         ),
     };
     let size = query.page_size.unwrap_or(100);
-    let mut items = queries::ledger(&state, &query, after, size + 1).await?;
+    let filter = LedgerFilter {
+        sku: query.sku,
+        warehouse: query.warehouse,
+        movement: query.movement,
+        actor_id: query.actor,
+        from: query.from,
+        to: query.to,
+        after_seq: after,
+        limit: size + 1,
+    };
+    let mut items: Vec<LedgerRow> = stock::ledger(&state.pool, &filter)
+        .await?
+        .into_iter()
+        .map(LedgerRow::from)
+        .collect();
     let limit = usize::try_from(size).unwrap_or(100);
     let more = items.len() > limit;
     items.truncate(limit);
@@ -97,14 +116,63 @@ pub async fn ledger(
     }))
 }
 
+impl From<Level> for LevelView {
+    fn from(level: Level) -> Self {
+        Self {
+            available: level.available(),
+            sku: level.sku,
+            warehouse: level.warehouse,
+            on_hand: level.on_hand,
+            reserved: level.reserved,
+            in_transit: level.in_transit,
+            minimum: level.minimum,
+            low: level.low,
+            version: level.version,
+            updated_at: level.updated_at,
+        }
+    }
+}
+
+impl From<stock::Levels> for Levels {
+    fn from(levels: stock::Levels) -> Self {
+        Self {
+            on_hand: levels.on_hand,
+            reserved: levels.reserved,
+            available: levels.available(),
+            in_transit: levels.in_transit,
+        }
+    }
+}
+
+impl From<LedgerEntry> for LedgerRow {
+    fn from(entry: LedgerEntry) -> Self {
+        Self {
+            seq: entry.seq,
+            command_id: entry.command_id,
+            sku: entry.sku,
+            warehouse: entry.warehouse,
+            movement: entry.movement,
+            quantity: entry.quantity,
+            reason: entry.reason,
+            reference: entry.reference,
+            actor_id: entry.actor_id,
+            actor_kind: entry.actor_kind,
+            before: entry.before.into(),
+            after: entry.after.into(),
+            occurred_at: entry.occurred_at,
+        }
+    }
+}
+
 /// The transfer `id`: its SKU, source and destination.
 pub(super) async fn find_transfer(
     state: &AppState,
     id: &str,
 ) -> Result<(String, String, String), ApiError> {
-    queries::transfer(state, id)
+    let transfer = stock::transfer(&state.pool, id)
         .await?
-        .ok_or_else(|| ApiError::new(Code::TransferNotFound, "no such transfer (yet)"))
+        .ok_or_else(|| ApiError::new(Code::TransferNotFound, "no such transfer (yet)"))?;
+    Ok((transfer.sku, transfer.from_warehouse, transfer.to_warehouse))
 }
 
 /// The reservation `id`: its SKU and warehouse.
@@ -112,7 +180,8 @@ pub(super) async fn find_reservation(
     state: &AppState,
     id: &str,
 ) -> Result<(String, String), ApiError> {
-    queries::reservation(state, id)
+    let reservation = stock::reservation(&state.pool, id)
         .await?
-        .ok_or_else(|| ApiError::new(Code::ReservationNotFound, "no such reservation (yet)"))
+        .ok_or_else(|| ApiError::new(Code::ReservationNotFound, "no such reservation (yet)"))?;
+    Ok((reservation.sku, reservation.warehouse))
 }

@@ -6,9 +6,7 @@
 //! - [`views`]: what reads answer;
 //! - [`writes`]: the write handlers (through [`crate::write`]);
 //! - [`reads`]: the read handlers;
-//! - [`queries`]: the reads of the users processor's state (its SQL).
 
-mod queries;
 pub mod reads;
 pub mod requests;
 pub mod views;

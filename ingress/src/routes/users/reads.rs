@@ -1,13 +1,14 @@
-//! The users read handlers: authorize, parse the query, read through
-//! [`super::queries`], page the answer.
+//! The users read handlers, and the reads of the users processor's state
+//! they and the writes answer from, through its read API
+//! ([`khlang_users::read`]).
 
 use axum::extract::{Path, State};
 use axum::Json;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
+use khlang_users::read::{self as users, UserFilter, UserRecord};
 use uuid::Uuid;
 
-use super::queries;
 use super::requests::ListQuery;
 use super::views::{UserPage, UserView};
 use crate::auth::Principal;
@@ -56,7 +57,18 @@ pub async fn list(
         ),
     };
     let size = query.page_size.unwrap_or(20);
-    let mut items = queries::users(&state, &query, after, size + 1).await?;
+    let filter = UserFilter {
+        role: query.role,
+        active: query.active,
+        text: query.q,
+        after,
+        limit: size + 1,
+    };
+    let mut items: Vec<UserView> = users::users(&state.pool, &filter)
+        .await?
+        .into_iter()
+        .map(UserView::from)
+        .collect();
     let more = items.len() > usize::try_from(size).unwrap_or(usize::MAX);
     items.truncate(usize::try_from(size).unwrap_or(0));
     let next_page_token = if more {
@@ -99,7 +111,25 @@ pub(super) fn parse_id(id: &str) -> Result<Uuid, ApiError> {
 
 /// The account, or `user_not_found`.
 pub(super) async fn load(state: &AppState, user_id: Uuid) -> Result<UserView, ApiError> {
-    queries::user(state, user_id)
+    users::user(&state.pool, user_id)
         .await?
+        .map(UserView::from)
         .ok_or_else(|| ApiError::new(Code::UserNotFound, "no such user"))
+}
+
+impl From<UserRecord> for UserView {
+    fn from(user: UserRecord) -> Self {
+        Self {
+            user_id: user.user_id.to_string(),
+            email: user.email,
+            username: user.username,
+            display_name: user.display_name,
+            role: user.role,
+            active: user.active,
+            scopes: user.scopes,
+            version: user.version,
+            created_at: user.created_at,
+            updated_at: user.updated_at,
+        }
+    }
 }

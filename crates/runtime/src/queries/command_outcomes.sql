@@ -1,0 +1,4 @@
+SELECT command_id, status, reason_code, message
+FROM khlang_runtime.command_outcomes
+WHERE command_id = ANY($1::text[])
+ORDER BY command_id

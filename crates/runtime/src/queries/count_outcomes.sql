@@ -1,0 +1,1 @@
+SELECT count(*) FROM khlang_runtime.command_outcomes

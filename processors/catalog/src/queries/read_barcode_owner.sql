@@ -1,0 +1,1 @@
+SELECT sku FROM catalog.product_barcodes WHERE barcode = $1

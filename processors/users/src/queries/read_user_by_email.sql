@@ -1,0 +1,3 @@
+SELECT user_id, email, username, display_name, role, active, scopes, version, created_at, updated_at
+FROM users.users
+WHERE lower(email) = lower($1)

@@ -293,3 +293,31 @@ pub async fn prune(state: AppState, keep: Duration, every: Duration) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_one_to_255_visible_ascii_characters() {
+        assert_eq!(key_of(None).ok(), Some(None));
+        for good in [
+            "a",
+            "order-42",
+            "6f1c2a0e-8d4b-4c55-9a51-0f6e3b7d2c19",
+            &"k".repeat(255),
+        ] {
+            let value = HeaderValue::from_str(good).expect("a header value");
+            assert_eq!(
+                key_of(Some(&value)).ok(),
+                Some(Some(good.to_owned())),
+                "{good}"
+            );
+        }
+        for bad in ["", "two words", &"k".repeat(256)] {
+            let value = HeaderValue::from_str(bad).expect("a header value");
+            let error = key_of(Some(&value)).expect_err(bad);
+            assert_eq!(error.fields[0].field, "Idempotency-Key", "{bad}");
+        }
+    }
+}

@@ -153,6 +153,17 @@ registry_version() {
         sed -n 's/.*"version":"\([^"]*\)".*/\1/p'
 }
 
+# A registry that already runs is reused; say so if it is not the pinned
+# version (an older start, or another KHLANG_HOME's), since schema checks
+# then may not behave as in CI.
+check_running_version() {
+    local running want="${KHLANG_APICURIO_VERSION:-$APICURIO_PINNED}"
+    running="$(registry_version)"
+    if [[ -n "$running" && "$running" != "$want" ]]; then
+        info "the running registry is Apicurio $running, not the pinned $want; restart it (registry.sh restart) to run $want"
+    fi
+}
+
 cmd_start() {
     local pid rc jar
     with_lock registry
@@ -161,12 +172,14 @@ cmd_start() {
         wait_until "$START_TIMEOUT" "$pid" ccompat_ready "$REG_PORT" || rc=$?
         ((rc == 0)) || die "running (pid $pid) but $BASE_URL does not answer" "$REG_LOG"
         info "already running at $BASE_URL (pid $pid), reused"
+        check_running_version
         return 0
     fi
     rm -f "$PID_FILE"
     if port_open "$REG_PORT"; then
         if ccompat_ready "$REG_PORT"; then
             info "a registry not started from $KHLANG_HOME already answers at $BASE_URL; reusing it"
+            check_running_version
             return 0
         fi
         die "port $REG_PORT is in use by $(port_owner "$REG_PORT"), which is not our registry; stop it or set KHLANG_REGISTRY_PORT"

@@ -62,6 +62,10 @@ const MACHINES: [(&str, &str, &str, &[&str]); 2] = [
     ),
 ];
 
+/// The reasons an account is refused because it was made before (each run
+/// makes new ids, so a repeat is refused on its email or username).
+const EXISTS: [&str; 3] = ["user_exists", "email_taken", "username_taken"];
+
 /// Warehouses: code, Thai name, English name, address.
 const WAREHOUSES: [(&str, &str, &str, &str); 3] = [
     (
@@ -429,7 +433,7 @@ async fn seed_accounts(api: &Api, out: &Path) -> anyhow::Result<()> {
         });
         let answer = api.write(Method::POST, "/v1/users", &body, None).await?;
         let outcome = api
-            .wait_for(&[(format!("account {username}"), answer)], &["user_exists"])
+            .wait_for(&[(format!("account {username}"), answer)], &EXISTS)
             .await?;
         if outcome[0]["status"] == "accepted" {
             lines.push_str(&format!("{email}\t{role}\t{password}\n"));
@@ -451,7 +455,7 @@ async fn seed_accounts(api: &Api, out: &Path) -> anyhow::Result<()> {
             .unwrap_or_default()
             .to_owned();
         let outcome = api
-            .wait_for(&[(format!("account {username}"), answer)], &["user_exists"])
+            .wait_for(&[(format!("account {username}"), answer)], &EXISTS)
             .await?;
         if outcome[0]["status"] == "accepted" {
             lines.push_str(&format!("{username}\t{kind}\t{secret}\n"));

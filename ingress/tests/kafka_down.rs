@@ -87,6 +87,12 @@ async fn writes_answer_503_while_kafka_is_down_and_nothing_acknowledged_is_lost(
 
     let database = infra.test_database().await;
     let pool = database.pool().clone();
+    // the tables the ingress reads, created by their owners as each
+    // processor (or `khlangctl migrate`) does
+    khlang_runtime::migrate(&pool).await.unwrap();
+    khlang_users::migrate(&pool).await.unwrap();
+    khlang_catalog::migrate(&pool).await.unwrap();
+    khlang_stock::migrate(&pool).await.unwrap();
     let mut config = Config::default();
     config.listen = "127.0.0.1:0".parse().unwrap();
     config.telemetry_listen = "127.0.0.1:0".parse().unwrap();

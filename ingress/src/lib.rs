@@ -8,6 +8,7 @@
 //! idempotency keys and which commands it published for whom. Every request
 //! leaves an access record on `khlang.access.log`.
 
+pub mod access;
 pub mod auth;
 pub mod bus;
 pub mod command_log;
@@ -130,6 +131,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/commands/{id}", get(routes::commands::get_command))
         .route("/openapi.json", get(routes::docs::openapi))
         .route("/docs", get(routes::docs::page))
+        .route("/docs/{asset}", get(routes::docs::asset))
         .merge(writes)
         .fallback(|| async { ApiError::new(Code::NotFound, "no such route").into_response() })
         .method_not_allowed_fallback(|| async {

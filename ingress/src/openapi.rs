@@ -7,6 +7,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
+use crate::access::Documented;
 use crate::error::{Code, ErrorBody, FieldError};
 use crate::routes;
 
@@ -15,7 +16,7 @@ use crate::routes;
 #[openapi(
     info(
         title = "khlang ingress",
-        description = "The authenticated REST front door of khlang. Writes answer 202 with a command id; read its outcome at /v1/commands/{id}. Every error is an ErrorBody with a stable code (docs/errors.md).",
+        description = include_str!("openapi_intro.md"),
         version = "1.0.0"
     ),
     paths(
@@ -57,11 +58,13 @@ use crate::routes;
         routes::commands::get_command,
     ),
     components(schemas(ErrorBody, FieldError)),
-    modifiers(&Security, &ErrorResponses),
+    modifiers(&Security, &ErrorResponses, &Documented),
     tags(
         (name = "auth", description = "Sign-in, tokens and keys"),
         (name = "users", description = "Accounts, roles and credentials"),
         (name = "catalog", description = "Products and warehouses"),
+        (name = "stock", description = "Stock movements, transfers, reservations, levels and the ledger"),
+        (name = "scans", description = "Scanner batches (NDJSON, one scan per line)"),
         (name = "commands", description = "Outcomes of commands"),
     )
 )]

@@ -2,9 +2,11 @@
 # The API tests, against the platform that scripts/up.sh runs: schemathesis
 # checks the responses of every operation in the published OpenAPI document
 # against that document, then the Robot Framework suites in robot/ walk
-# through the API contract. Both run, so one failure does not hide the other;
-# the exit status is non-zero if either failed. Reports: target/schemathesis/
-# (JUnit XML) and target/robot/ (log.html, report.html, output.xml).
+# through the API contract, and
+# scripts/docs-screenshot.sh looks at the /docs page in headless Chromium.
+# All run, so one failure does not hide another; the exit status is non-zero
+# if any failed. Reports: target/schemathesis/ (JUnit XML), target/docs-page/
+# (screenshots) and target/robot/ (log.html, report.html, output.xml).
 #
 #   KHLANG_API_URL             the ingress (default http://127.0.0.1:8080)
 #   KHLANG_API_FUZZ_EXAMPLES   generated cases per operation (default 100:
@@ -145,12 +147,17 @@ st_status=0
     --report junit --report-dir .
 ) || st_status=$?
 
+echo "== the docs page in headless Chromium: scripts/docs-screenshot.sh"
+docs_status=0
+KHLANG_API_URL=$api scripts/docs-screenshot.sh || docs_status=$?
+
 echo "== Robot Framework: robot/"
 robot_status=0
 "$venv/bin/robot" --outputdir target/robot --consolewidth 100 robot/ || robot_status=$?
 
-if [ "$st_status" -ne 0 ] || [ "$robot_status" -ne 0 ]; then
+if [ "$st_status" -ne 0 ] || [ "$docs_status" -ne 0 ] || [ "$robot_status" -ne 0 ]; then
   echo "api-tests: FAILED (schemathesis exit $st_status: target/schemathesis/;" \
+    "docs page exit $docs_status: target/docs-page/;" \
     "robot exit $robot_status: target/robot/log.html)" >&2
   exit 1
 fi

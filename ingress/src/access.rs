@@ -224,6 +224,7 @@ fn holders(scope: Scope) -> String {
 /// Writes each operation's access into the document: the scope as the
 /// bearer requirement's role list (OpenAPI 3.1 allows role names there for
 /// non-OAuth schemes), and a paragraph at the end of its description.
+/// Summaries lose their Markdown backticks on the way.
 #[derive(Debug)]
 pub struct Documented;
 
@@ -238,6 +239,11 @@ fn document(method: &str, path: &str, operation: &mut Operation) {
             access.scope().map(|s| s.as_str().to_owned()),
         )]),
     };
+    // a summary is plain text (only descriptions are Markdown): the docs
+    // page would show the backticks of `catalog:read`
+    if let Some(summary) = &mut operation.summary {
+        *summary = summary.replace('`', "");
+    }
     let mut description = operation.description.take().unwrap_or_default();
     if !description.is_empty() {
         description.push_str("\n\n");

@@ -92,8 +92,11 @@ document.querySelectorAll("#toc a[data-tag]").forEach(function (link) {
 });
 "##;
 
+/// The contents on the left, Swagger UI on the right. The right side
+/// scrolls in a box of its own, so the contents stay in view and a deep
+/// link (`/docs#/stock/receive`) scrolls that box rather than the window.
 const STYLE: &str = "body{margin:0;font-family:system-ui,sans-serif;color:#222}\
-#toc{position:fixed;top:0;left:0;bottom:0;width:19rem;overflow-y:auto;background:#f7f7f8;\
+#toc{position:fixed;top:0;left:0;bottom:0;width:21rem;overflow-y:auto;background:#f7f7f8;\
 border-right:1px solid #ddd;padding:1rem;box-sizing:border-box;font-size:.85rem}\
 #toc h1{font-size:1.1rem;margin:0 0 .25rem}#toc p{margin:.25rem 0 .75rem;color:#555}\
 #toc h2{font-size:.95rem;margin:1rem 0 .25rem;text-transform:capitalize}\
@@ -102,8 +105,9 @@ border-right:1px solid #ddd;padding:1rem;box-sizing:border-box;font-size:.85rem}
 white-space:nowrap;overflow:hidden;text-overflow:ellipsis}#toc li a:hover{background:#e8e8ee}\
 #toc .m{display:inline-block;width:3.2rem;font-weight:600;font-size:.7rem;text-transform:uppercase}\
 #toc .get{color:#1f6fb2}#toc .post{color:#2c8a4b}#toc .patch{color:#b26b00}#toc .put{color:#8a4fb2}\
-#toc .delete{color:#b2331f}main{margin-left:19rem}\
-@media (max-width:60rem){#toc{position:static;width:auto;border-right:0}main{margin-left:0}}";
+#toc .delete{color:#b2331f}\
+#page{position:fixed;top:0;bottom:0;left:21rem;right:0;overflow-y:auto}\
+@media (max-width:60rem){#toc{position:static;width:auto;border-right:0}#page{position:static}}";
 
 fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
@@ -196,7 +200,7 @@ pub async fn page() -> Html<String> {
         html.push_str("</ul>");
     }
     html.push_str(
-        "</nav><main><div id=\"swagger-ui\"></div></main>\
+        "</nav><main id=\"page\"><div id=\"swagger-ui\"></div></main>\
          <script src=\"/docs/swagger-ui-bundle.js\"></script>\
          <script src=\"/docs/docs.js\"></script></body></html>",
     );

@@ -1,10 +1,11 @@
-//! Extractors: the authenticated principal, and JSON bodies validated at
-//! the edge with every failure in the one error shape.
+//! Extractors: the authenticated principal, JSON bodies and query
+//! parameters validated at the edge with every failure in the one error
+//! shape. Write bodies are read by [`crate::write::WriteRequest`].
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use serde::de::DeserializeOwned;
 use validator::Validate;
 
@@ -78,45 +79,35 @@ pub fn parse_json<T: DeserializeOwned + Validate>(bytes: &[u8]) -> Result<T, Api
     Ok(value)
 }
 
-/// A JSON body not parsed yet, so that a handler authorises before it
-/// looks at the body (a caller without the right gets 403, not 422).
-#[derive(Debug)]
-pub struct LaterJson(Result<Bytes, ApiError>);
-
-impl LaterJson {
-    /// Parses and validates the body.
-    ///
-    /// # Errors
-    /// As [`JsonBody`].
-    pub fn parse<T: DeserializeOwned + Validate>(self) -> Result<T, ApiError> {
-        parse_json(&self.0?)
-    }
-}
-
-impl<S: Send + Sync> FromRequest<S> for LaterJson {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        Ok(Self(json_bytes(request, state).await))
-    }
-}
-
-async fn json_bytes<S: Send + Sync>(request: Request, state: &S) -> Result<Bytes, ApiError> {
-    let json = request
-        .headers()
+/// `unsupported_media_type` unless the body is sent as JSON.
+///
+/// # Errors
+/// `unsupported_media_type`.
+pub fn require_json(headers: &HeaderMap) -> Result<(), ApiError> {
+    let json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| {
             let mime = v.split(';').next().unwrap_or("").trim();
             mime == "application/json" || mime.ends_with("+json")
         });
-    if !json {
-        return Err(ApiError::new(
+    if json {
+        Ok(())
+    } else {
+        Err(ApiError::new(
             Code::UnsupportedMediaType,
             "send the body as application/json",
-        ));
+        ))
     }
-    let bytes = Bytes::from_request(request, state)
+}
+
+/// Reads the whole body, within the route's body limit.
+///
+/// # Errors
+/// `payload_too_large` beyond the limit, `malformed_body` when it cannot
+/// be read.
+pub async fn body_bytes<S: Send + Sync>(request: Request, state: &S) -> Result<Bytes, ApiError> {
+    Bytes::from_request(request, state)
         .await
         .map_err(|rejection| {
             if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
@@ -124,8 +115,7 @@ async fn json_bytes<S: Send + Sync>(request: Request, state: &S) -> Result<Bytes
             } else {
                 ApiError::new(Code::MalformedBody, "the body could not be read")
             }
-        })?;
-    Ok(bytes)
+        })
 }
 
 impl<S, T> FromRequest<S> for JsonBody<T>
@@ -136,27 +126,35 @@ where
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let bytes = json_bytes(request, state).await?;
+        require_json(request.headers())?;
+        let bytes = body_bytes(request, state).await?;
         parse_json(&bytes).map(JsonBody)
     }
 }
 
-/// Query parameters, parsed and validated.
+/// Query parameters not parsed yet, so that a handler authorises before it
+/// looks at them (a caller without the right gets 403, not 422).
 #[derive(Debug, Clone)]
-pub struct QueryParams<T>(pub T);
+pub struct LaterQuery(Option<String>);
 
-impl<S, T> FromRequestParts<S> for QueryParams<T>
-where
-    S: Send + Sync,
-    T: DeserializeOwned + Validate,
-{
-    type Rejection = ApiError;
+impl LaterQuery {
+    /// Parses and validates the query parameters.
+    ///
+    /// # Errors
+    /// `validation_failed` for unknown parameters or values the rules
+    /// refuse.
+    pub fn parse<T: DeserializeOwned + Validate>(&self) -> Result<T, ApiError> {
+        let value: T = serde_urlencoded_from_str(self.0.as_deref().unwrap_or_default())?;
+        value.validate()?;
+        Ok(value)
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for LaterQuery {
+    type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let query = parts.uri.query().unwrap_or_default();
-        let value: T = serde_urlencoded_from_str(query)?;
-        value.validate()?;
-        Ok(QueryParams(value))
+        Ok(Self(parts.uri.query().map(str::to_owned)))
     }
 }
 

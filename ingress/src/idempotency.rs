@@ -1,4 +1,6 @@
-//! `Idempotency-Key` on writes.
+//! `Idempotency-Key` on writes: a step of the write path
+//! ([`crate::write`]), taken after the caller was authenticated and
+//! authorized and before the body is parsed.
 //!
 //! The first request with a key runs and its answer is stored (per
 //! principal, at least 24 hours). The same key with the same method, path
@@ -11,16 +13,15 @@
 use std::time::Duration;
 
 use axum::body::{to_bytes, Body};
-use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
-use axum::middleware::Next;
+use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest as _, Sha256};
 use sqlx::Row as _;
 
+use crate::auth::Principal;
 use crate::error::{ApiError, Code};
-use crate::middleware::Authn;
 use crate::state::AppState;
+use crate::write::{WriteBody, WriteRequest};
 
 /// The request header.
 pub const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
@@ -35,8 +36,8 @@ const ABANDONED_AFTER_SECS: f64 = 60.0;
 /// Response headers worth keeping.
 const KEPT_HEADERS: [&str; 2] = ["location", "content-type"];
 
-fn key_of(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
-    let Some(value) = headers.get(&IDEMPOTENCY_KEY) else {
+fn key_of(value: Option<&HeaderValue>) -> Result<Option<String>, ApiError> {
+    let Some(value) = value else {
         return Ok(None);
     };
     let key = value
@@ -52,51 +53,47 @@ fn key_of(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     })
 }
 
-/// The middleware on write routes.
-pub async fn idempotent(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    match run(state, request, next).await {
-        Ok(response) | Err(response) => response,
+/// Runs `write` once per `Idempotency-Key` of `principal` (see the module
+/// documentation). The write path calls it after authorization, so a
+/// caller without the right to an operation never learns anything about
+/// its keys.
+///
+/// # Errors
+/// `validation_failed` for a malformed key, `payload_too_large` for a body
+/// that could not be read, `service_unavailable` when the keys cannot be
+/// stored, and what `write` answers when there is no key.
+pub(crate) async fn once(
+    state: &AppState,
+    principal: &Principal,
+    request: WriteRequest,
+    write: impl AsyncFnOnce(WriteBody) -> Result<Response, ApiError>,
+) -> Result<Response, ApiError> {
+    let key = key_of(request.idempotency_key.as_ref())?;
+    let Some(key) = key else {
+        return write(request.body).await;
+    };
+    // A body that could not be read is refused by `write` as it would be
+    // without a key; there is nothing to remember.
+    if request.body.bytes().is_err() {
+        return write(request.body).await;
     }
-}
-
-async fn run(state: AppState, request: Request, next: Next) -> Result<Response, Response> {
-    let key = key_of(request.headers()).map_err(IntoResponse::into_response)?;
-    let principal = match request.extensions().get::<Authn>() {
-        Some(Authn::Authenticated(p)) => Some(p.user_id.to_string()),
-        _ => None,
-    };
-    // Without a key, or without a principal (the handler will refuse it),
-    // there is nothing to remember.
-    let (Some(key), Some(principal)) = (key, principal) else {
-        return Ok(next.run(request).await);
-    };
-    let (parts, body) = request.into_parts();
-    let limit = state
-        .config
-        .http
-        .body_limit_bytes
-        .max(state.config.http.scan_body_limit_bytes);
-    let bytes = to_bytes(body, limit).await.map_err(|_| {
-        ApiError::new(Code::PayloadTooLarge, "the body is too large").into_response()
-    })?;
+    let bytes = request.body.bytes()?;
     let mut hasher = Sha256::new();
-    hasher.update(parts.method.as_str().as_bytes());
+    hasher.update(request.method.as_str().as_bytes());
     hasher.update([0]);
-    hasher.update(parts.uri.path().as_bytes());
+    hasher.update(request.path.as_bytes());
     hasher.update([0]);
-    hasher.update(&bytes);
+    hasher.update(bytes);
     let hash = hasher.finalize().to_vec();
 
-    let claimed = claim(&state, &principal, &key, &hash)
-        .await
-        .map_err(IntoResponse::into_response)?;
-    if !claimed {
-        return Err(repeat(&state, &principal, &key, &hash).await);
+    let principal = principal.user_id.to_string();
+    if !claim(state, &principal, &key, &hash).await? {
+        return Ok(repeat(state, &principal, &key, &hash).await);
     }
-    let response = next
-        .run(Request::from_parts(parts, Body::from(bytes)))
-        .await;
-    Ok(remember(&state, &principal, &key, response).await)
+    let response = write(request.body)
+        .await
+        .unwrap_or_else(IntoResponse::into_response);
+    Ok(remember(state, &principal, &key, response).await)
 }
 
 /// Claims the key; false when another request holds it.

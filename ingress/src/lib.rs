@@ -23,6 +23,7 @@ pub mod outcome_signal;
 pub mod routes;
 pub mod scopes;
 pub mod state;
+pub mod write;
 
 mod bootstrap;
 
@@ -59,76 +60,101 @@ use crate::state::{AppState, Shared, Topics};
 
 /// Builds the router over `state`.
 pub fn router(state: AppState) -> Router {
-    let idempotent = axum::middleware::from_fn_with_state(state.clone(), idempotency::idempotent);
     let writes = Router::new()
-        .route("/v1/users", post(routes::users::create))
-        .route("/v1/users/{id}", patch(routes::users::update))
-        .route("/v1/users/{id}/role", post(routes::users::change_role))
-        .route("/v1/users/{id}/deactivate", post(routes::users::deactivate))
+        .route("/v1/users", post(routes::users::writes::create))
+        .route("/v1/users/{id}", patch(routes::users::writes::update))
+        .route(
+            "/v1/users/{id}/role",
+            post(routes::users::writes::change_role),
+        )
+        .route(
+            "/v1/users/{id}/deactivate",
+            post(routes::users::writes::deactivate),
+        )
         .route(
             "/v1/service-accounts",
-            post(routes::users::create_service_account),
+            post(routes::users::writes::create_service_account),
         )
-        .route("/v1/products", post(routes::catalog::create_product))
-        .route("/v1/products/{sku}", patch(routes::catalog::update_product))
+        .route(
+            "/v1/products",
+            post(routes::catalog::writes::create_product),
+        )
+        .route(
+            "/v1/products/{sku}",
+            patch(routes::catalog::writes::update_product),
+        )
         .route(
             "/v1/products/{sku}/discontinue",
-            post(routes::catalog::discontinue_product),
+            post(routes::catalog::writes::discontinue_product),
         )
         .route(
             "/v1/warehouses/{code}",
-            put(routes::catalog::upsert_warehouse),
+            put(routes::catalog::writes::upsert_warehouse),
         )
-        .route("/v1/stock/receipts", post(routes::stock::receive))
-        .route("/v1/stock/issues", post(routes::stock::issue))
-        .route("/v1/stock/adjustments", post(routes::stock::adjust))
-        .route("/v1/stock/counts", post(routes::stock::count))
-        .route("/v1/stock/minimums", post(routes::stock::minimum))
-        .route("/v1/stock/transfers", post(routes::stock::transfer))
+        .route("/v1/stock/receipts", post(routes::stock::writes::receive))
+        .route("/v1/stock/issues", post(routes::stock::writes::issue))
+        .route("/v1/stock/adjustments", post(routes::stock::writes::adjust))
+        .route("/v1/stock/counts", post(routes::stock::writes::count))
+        .route("/v1/stock/minimums", post(routes::stock::writes::minimum))
+        .route("/v1/stock/transfers", post(routes::stock::writes::transfer))
         .route(
             "/v1/stock/transfers/{id}/receive",
-            post(routes::stock::receive_transfer),
+            post(routes::stock::writes::receive_transfer),
         )
         .route(
             "/v1/stock/transfers/{id}/cancel",
-            post(routes::stock::cancel_transfer),
+            post(routes::stock::writes::cancel_transfer),
         )
-        .route("/v1/stock/reservations", post(routes::stock::reserve))
+        .route(
+            "/v1/stock/reservations",
+            post(routes::stock::writes::reserve),
+        )
         .route(
             "/v1/stock/reservations/{id}/release",
-            post(routes::stock::release),
+            post(routes::stock::writes::release),
         )
         .route(
             "/v1/stock/reservations/{id}/commit",
-            post(routes::stock::commit),
+            post(routes::stock::writes::commit),
         )
         .route(
             "/v1/scans",
-            post(routes::scans::post_scans).layer(DefaultBodyLimit::max(
+            post(routes::scans::writes::post_scans).layer(DefaultBodyLimit::max(
                 state.config.http.scan_body_limit_bytes,
             )),
-        )
-        .route_layer(idempotent);
+        );
     let cors = cors(&state.config.http.cors_origins);
     Router::new()
-        .route("/v1/auth/login", post(routes::auth::login))
-        .route("/v1/auth/refresh", post(routes::auth::refresh))
-        .route("/v1/auth/logout", post(routes::auth::logout))
-        .route("/.well-known/jwks.json", get(routes::auth::jwks))
-        .route("/v1/me", get(routes::users::me))
-        .route("/v1/users", get(routes::users::list))
-        .route("/v1/users/{id}", get(routes::users::get))
-        .route("/v1/products", get(routes::catalog::list_products))
-        .route("/v1/products/{sku}", get(routes::catalog::get_product))
-        .route("/v1/warehouses", get(routes::catalog::list_warehouses))
-        .route("/v1/warehouses/{code}", get(routes::catalog::get_warehouse))
-        .route("/v1/stock/items/{sku}", get(routes::stock::by_sku))
+        .route("/v1/auth/login", post(routes::auth::sessions::login))
+        .route("/v1/auth/refresh", post(routes::auth::sessions::refresh))
+        .route("/v1/auth/logout", post(routes::auth::sessions::logout))
+        .route("/.well-known/jwks.json", get(routes::auth::sessions::jwks))
+        .route("/v1/me", get(routes::users::reads::me))
+        .route("/v1/users", get(routes::users::reads::list))
+        .route("/v1/users/{id}", get(routes::users::reads::get))
+        .route("/v1/products", get(routes::catalog::reads::list_products))
+        .route(
+            "/v1/products/{sku}",
+            get(routes::catalog::reads::get_product),
+        )
+        .route(
+            "/v1/warehouses",
+            get(routes::catalog::reads::list_warehouses),
+        )
+        .route(
+            "/v1/warehouses/{code}",
+            get(routes::catalog::reads::get_warehouse),
+        )
+        .route("/v1/stock/items/{sku}", get(routes::stock::reads::by_sku))
         .route(
             "/v1/stock/warehouses/{code}",
-            get(routes::stock::by_warehouse),
+            get(routes::stock::reads::by_warehouse),
         )
-        .route("/v1/stock/ledger", get(routes::stock::ledger))
-        .route("/v1/commands/{id}", get(routes::commands::get_command))
+        .route("/v1/stock/ledger", get(routes::stock::reads::ledger))
+        .route(
+            "/v1/commands/{id}",
+            get(routes::commands::reads::get_command),
+        )
         .route("/openapi.json", get(routes::docs::openapi))
         .route("/docs", get(routes::docs::page))
         .route("/docs/{asset}", get(routes::docs::asset))

@@ -1,0 +1,12 @@
+//! `POST /v1/scans`: a scanner's batch of scans as NDJSON, one JSON object
+//! per line. Each line is validated on its own and answered in a per-line
+//! result; valid lines become stock commands, published together; a bad
+//! line never sinks the batch or loses the good ones. A line with a
+//! `scan_id` gets a command id derived from the device and the scan id, so
+//! a batch sent again (after a lost answer) applies each scan once.
+//!
+//! - [`requests`]: a scan line, its validation, and the per-line answer;
+//! - [`writes`]: the batch handler (through [`crate::write`]).
+
+pub mod requests;
+pub mod writes;

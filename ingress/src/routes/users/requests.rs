@@ -1,0 +1,169 @@
+//! What clients send to `/v1/users` and `/v1/service-accounts`: bodies and
+//! query parameters, their validation and their OpenAPI schemas.
+
+use khlang_contract::Role;
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use validator::{Validate, ValidationError};
+
+use crate::auth::password::MIN_PASSWORD_LEN;
+
+fn valid_username(value: &str) -> Result<(), ValidationError> {
+    let ok = (3..=32).contains(&value.len())
+        && value
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'));
+    ok.then_some(()).ok_or_else(|| {
+        ValidationError::new("username").with_message("must be 3-32 of a-z 0-9 . _ -".into())
+    })
+}
+
+fn valid_display_name(value: &str) -> Result<(), ValidationError> {
+    let trimmed = value.trim();
+    (!trimmed.is_empty() && trimmed.chars().count() <= 100)
+        .then_some(())
+        .ok_or_else(|| {
+            ValidationError::new("length").with_message("must be 1-100 characters".into())
+        })
+}
+
+fn valid_role(value: &str) -> Result<(), ValidationError> {
+    value.parse::<Role>().map(|_| ()).map_err(|_| {
+        ValidationError::new("role").with_message(
+            format!("must be one of {}", Role::ALL.map(Role::as_str).join(", ")).into(),
+        )
+    })
+}
+
+fn valid_person_role(value: &str) -> Result<(), ValidationError> {
+    valid_role(value)?;
+    match value.parse::<Role>() {
+        Ok(Role::Service | Role::Device) => Err(ValidationError::new("role").with_message(
+            "service and device accounts are made with POST /v1/service-accounts".into(),
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn valid_password_rule(value: &str) -> Result<(), ValidationError> {
+    (MIN_PASSWORD_LEN..=256)
+        .contains(&value.chars().count())
+        .then_some(())
+        .ok_or_else(|| {
+            ValidationError::new("length")
+                .with_message(format!("must be {MIN_PASSWORD_LEN}-256 characters").into())
+        })
+}
+
+/// A new person's account.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUser {
+    /// Email, unique.
+    #[schema(max_length = 254, format = "email")]
+    #[validate(email(message = "must be an email address"), length(max = 254))]
+    pub email: String,
+    /// Username, unique: 3-32 of a-z 0-9 . _ -
+    #[schema(min_length = 3, max_length = 32, pattern = "^[a-z0-9._-]{3,32}$")]
+    #[validate(custom(function = "valid_username"))]
+    pub username: String,
+    /// Name to show, 1-100 characters.
+    #[schema(min_length = 1, max_length = 100)]
+    #[validate(custom(function = "valid_display_name"))]
+    pub display_name: String,
+    /// Password, 12-256 characters.
+    #[schema(min_length = 12, max_length = 256)]
+    #[validate(custom(function = "valid_password_rule"))]
+    pub password: String,
+    /// admin, manager, warehouse_staff or report_viewer.
+    #[schema(pattern = "^(admin|manager|warehouse_staff|report_viewer)$")]
+    #[validate(custom(function = "valid_person_role"))]
+    pub role: String,
+}
+
+/// Changes to an account; at least one field.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateUserRequest {
+    /// New email.
+    #[schema(max_length = 254, format = "email")]
+    #[validate(email(message = "must be an email address"), length(max = 254))]
+    pub email: Option<String>,
+    /// New display name.
+    #[schema(min_length = 1, max_length = 100)]
+    #[validate(custom(function = "valid_display_name"))]
+    pub display_name: Option<String>,
+    /// New password.
+    #[schema(min_length = 12, max_length = 256)]
+    #[validate(custom(function = "valid_password_rule"))]
+    pub password: Option<String>,
+}
+
+/// A new role.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeRoleRequest {
+    /// The role.
+    #[schema(pattern = "^(admin|manager|warehouse_staff|report_viewer|service|device)$")]
+    #[validate(custom(function = "valid_role"))]
+    pub role: String,
+}
+
+/// Why an account is deactivated.
+#[derive(Debug, Default, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeactivateRequest {
+    /// Reason, for the history.
+    #[validate(length(max = 500))]
+    pub reason: Option<String>,
+}
+
+/// A service (upstream system) or device (scanner) account.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateServiceAccount {
+    /// Username it signs in with: 3-32 of a-z 0-9 . _ -
+    #[schema(min_length = 3, max_length = 32, pattern = "^[a-z0-9._-]{3,32}$")]
+    #[validate(custom(function = "valid_username"))]
+    pub username: String,
+    /// Name to show.
+    #[schema(min_length = 1, max_length = 100)]
+    #[validate(custom(function = "valid_display_name"))]
+    pub display_name: String,
+    /// `service` or `device`.
+    #[schema(pattern = "^(service|device)$")]
+    #[validate(custom(function = "valid_machine_kind"))]
+    pub kind: String,
+    /// Scopes to grant; each must be allowed for the kind.
+    #[validate(length(min = 1, max = 16))]
+    pub scopes: Vec<String>,
+}
+
+fn valid_machine_kind(value: &str) -> Result<(), ValidationError> {
+    matches!(value, "service" | "device")
+        .then_some(())
+        .ok_or_else(|| {
+            ValidationError::new("kind").with_message("must be service or device".into())
+        })
+}
+
+/// Filters and paging of the account list.
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    /// Only this role.
+    #[validate(custom(function = "valid_role"))]
+    pub role: Option<String>,
+    /// Only active (true) or deactivated (false) accounts.
+    pub active: Option<bool>,
+    /// Text in the email, username or display name.
+    #[validate(length(min = 1, max = 100))]
+    pub q: Option<String>,
+    /// Accounts per page, 1-100 (default 20).
+    #[validate(range(min = 1, max = 100))]
+    pub page_size: Option<i64>,
+    /// `next_page_token` of the previous page.
+    #[validate(length(max = 64))]
+    pub page_token: Option<String>,
+}

@@ -301,7 +301,10 @@ impl<'a> Writer<'a> {
             .publish(topic, C::SUBJECT, &key, &command)
             .await
         {
-            self.state.commands.forget(std::slice::from_ref(&envelope.id)).await;
+            self.state
+                .commands
+                .forget(std::slice::from_ref(&envelope.id))
+                .await;
             return Err(error);
         }
         tracing::info!(

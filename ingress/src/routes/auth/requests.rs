@@ -8,11 +8,14 @@ use validator::Validate;
 /// device accounts, their username and client secret).
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"login": "admin@khlang.local", "password": "correct-horse-battery"}))]
 pub struct LoginRequest {
     /// Username or email.
+    #[schema(min_length = 1, max_length = 254)]
     #[validate(length(min = 1, max = 254))]
     pub login: String,
     /// Password or client secret.
+    #[schema(min_length = 1, max_length = 1024)]
     #[validate(length(min = 1, max = 1024))]
     pub password: String,
 }
@@ -22,6 +25,7 @@ pub struct LoginRequest {
 #[serde(deny_unknown_fields)]
 pub struct RefreshRequest {
     /// The refresh token from the last sign-in or refresh.
+    #[schema(min_length = 1, max_length = 512)]
     #[validate(length(min = 1, max = 512))]
     pub refresh_token: String,
 }

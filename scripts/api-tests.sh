@@ -178,10 +178,10 @@ fuzz() { # role token examples
   mkdir -p "target/schemathesis/$1"
   (
     cd "target/schemathesis/$1"
-    PYTHONPATH="$root/robot${PYTHONPATH:+:$PYTHONPATH}" SCHEMATHESIS_HOOKS=schemathesis_hooks \
+    KHLANG_FUZZ_TOKEN=$2 PYTHONPATH="$root/robot${PYTHONPATH:+:$PYTHONPATH}" \
+      SCHEMATHESIS_HOOKS=schemathesis_hooks \
       "$venv/bin/st" --config-file "$root/robot/schemathesis.toml" run "$api/openapi.json" \
       --url "$api" \
-      --header "Authorization: Bearer $2" \
       --checks all \
       --phases examples,coverage,fuzzing \
       --max-examples "$3" \

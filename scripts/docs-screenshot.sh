@@ -31,10 +31,12 @@ profile=$(mktemp -d)
 trap 'rm -rf "$profile"' EXIT
 # --virtual-time-budget lets the page's scripts run (fetch /openapi.json,
 # render) before the DOM is dumped or the screenshot taken, without a sleep.
+# A hard limit too: a wedged browser fails the check instead of the run.
 chrome() {
-  "$browser" --headless --no-sandbox --disable-gpu --disable-background-networking \
+  timeout 120 "$browser" --headless --no-sandbox --disable-gpu --disable-background-networking \
     --disable-component-update --no-first-run --disable-default-apps --disable-sync \
     --hide-scrollbars --user-data-dir="$profile" --window-size=1400,1800 \
+    --disable-features=OptimizationGuideOnDeviceModel,OnDeviceModelService \
     --virtual-time-budget=10000 "$@" 2>>"$out/chromium.log"
 }
 

@@ -253,8 +253,66 @@ fn idempotency_key_schema() -> serde_json::Value {
     })
 }
 
+/// No text the ingress stores may hold NUL (`parse_json` and the URL check
+/// refuse it): every string without a pattern of its own says so.
+const NO_NUL: &str = "^[^\\u0000]*$";
+
+fn forbid_nul(schema: &mut serde_json::Value) {
+    match schema {
+        serde_json::Value::Object(object) => {
+            if object.get("type").and_then(|t| t.as_str()) == Some("string")
+                && !object.contains_key("pattern")
+                && !object.contains_key("enum")
+                && !object.contains_key("format")
+            {
+                object.insert("pattern".to_owned(), serde_json::json!(NO_NUL));
+            }
+            for value in object.values_mut() {
+                forbid_nul(value);
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(forbid_nul),
+        _ => {}
+    }
+}
+
 impl Modify for Constraints {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let requests: Vec<String> = openapi
+            .components
+            .iter()
+            .flat_map(|c| c.schemas.keys())
+            .filter(|name| name.ends_with("Request") || name.starts_with("Create"))
+            .cloned()
+            .collect();
+        for name in &requests {
+            edit_schema(openapi, name, forbid_nul);
+        }
+        for item in openapi.paths.paths.values_mut() {
+            for operation in [
+                &mut item.get,
+                &mut item.post,
+                &mut item.patch,
+                &mut item.put,
+                &mut item.delete,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                for parameter in operation.parameters.iter_mut().flatten() {
+                    let Some(schema) = &mut parameter.schema else {
+                        continue;
+                    };
+                    let Ok(mut value) = serde_json::to_value(&*schema) else {
+                        continue;
+                    };
+                    forbid_nul(&mut value);
+                    if let Ok(edited) = serde_json::from_value(value) {
+                        *schema = edited;
+                    }
+                }
+            }
+        }
         for item in openapi.paths.paths.values_mut() {
             for operation in [
                 &mut item.get,

@@ -72,7 +72,11 @@ pub struct CreateUser {
     #[validate(custom(function = "valid_username"))]
     pub username: String,
     /// Name to show, 1-100 characters, not only spaces.
-    #[schema(min_length = 1, max_length = 100, pattern = r"\S")]
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$"
+    )]
     #[validate(custom(function = "valid_display_name"))]
     pub display_name: String,
     /// Password, 12-256 characters.
@@ -95,7 +99,12 @@ pub struct UpdateUserRequest {
     #[validate(email(message = "must be an email address"), length(max = 254))]
     pub email: Option<String>,
     /// New display name, 1-100 characters, not only spaces.
-    #[schema(min_length = 1, max_length = 100, pattern = r"\S", nullable = false)]
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$",
+        nullable = false
+    )]
     #[validate(custom(function = "valid_display_name"))]
     pub display_name: Option<String>,
     /// New password.
@@ -139,7 +148,11 @@ pub struct CreateServiceAccount {
     #[validate(custom(function = "valid_username"))]
     pub username: String,
     /// Name to show, 1-100 characters, not only spaces.
-    #[schema(min_length = 1, max_length = 100, pattern = r"\S")]
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$"
+    )]
     #[validate(custom(function = "valid_display_name"))]
     pub display_name: String,
     /// `service` or `device`.

@@ -62,13 +62,20 @@ secrets=$run/secrets
 mkdir -p "$run" "$secrets/jwt"
 chmod 700 "$secrets" "$secrets/jwt"
 
-declare -A pids=()
+# The binaries run through scripts/lib/proc.sh, with their pid files in
+# $run/run and their logs in $run (NAME.log).
+PROC_RUN_DIR=$run/run
+PROC_LOG_DIR=$run
+PROC_TAG=bench
+# shellcheck source=lib/proc.sh
+source scripts/lib/proc.sh
+started=()
 db_made=0
 cleanup() {
   local rc=$?
   step "stopping and cleaning up"
-  for name in "${!pids[@]}"; do
-    stop "$name"
+  for name in "${started[@]}"; do
+    proc_stop "$name" 15 || true
   done
   if [ "${BENCH_KEEP:-0}" = 1 ]; then
     echo "bench: kept database $db, topics $ns.*, redis keys $prefix* (BENCH_KEEP=1)" >&2
@@ -102,58 +109,40 @@ pick_port stock_tport
 start() {
   local name=$1 tport=$2 mode=$3
   shift 3
-  env KHLANG_DATABASE_URL="$db_url" \
+  proc_start "$name" env KHLANG_DATABASE_URL="$db_url" \
     KHLANG__TOPIC_NAMESPACE="$ns" \
     KHLANG__REDIS__PREFIX="$prefix" \
     KHLANG__SERVICE="$name-$ns" \
     KHLANG__TELEMETRY_LISTEN="127.0.0.1:$tport" \
-    "$@" >"$run/$name.log" 2>&1 &
-  pids[$name]=$!
+    "$@"
+  started+=("$name")
   [ "$mode" = wait ] || return 0
-  for _ in $(seq 1 240); do
-    if curl -sf "http://127.0.0.1:$tport/health/ready" >/dev/null; then return 0; fi
-    if ! kill -0 "${pids[$name]}" 2>/dev/null; then
-      echo "bench: $name exited during start; see $run/$name.log" >&2
-      tail -n 20 "$run/$name.log" >&2
-      exit 1
-    fi
-    sleep 0.25
-  done
-  echo "bench: $name not ready after 60 s; see $run/$name.log" >&2
-  exit 1
+  proc_wait_ready "$name" "http://127.0.0.1:$tport/health/ready" 60 || exit 1
 }
 
 # memory NAME PHASE: the peak resident memory (VmHWM, kB) of a binary we
 # started, since its start or the previous reading; then the peak is reset
 # (clear_refs 5), so each reading covers one phase.
 memory() {
-  local pid=${pids[$1]:-}
-  [ -n "$pid" ] && [ -r "/proc/$pid/status" ] || return 0
+  local pid
+  pid=$(proc_pid "$1") && [ -r "/proc/$pid/status" ] || return 0
   awk -v n="$1" -v p="$2" '/^VmHWM:/ { print n, p, $2 }' "/proc/$pid/status" >>"$run/memory.txt"
   echo 5 >"/proc/$pid/clear_refs" 2>/dev/null || true
 }
 
 # cpu PHASE before|after: CPU time of every process, grouped (ours by pid).
 cpu() {
-  local args=() name
-  for name in "${!pids[@]}"; do args+=(--pid "khlang-$name=${pids[$name]}"); done
+  local args=() name pid
+  for name in "${started[@]}"; do
+    if pid=$(proc_pid "$name"); then args+=(--pid "khlang-$name=$pid"); fi
+  done
   for name in kafka registry; do
     [ -r "$home/run/$name.pid" ] && args+=(--pid "$name=$(cat "$home/run/$name.pid")")
   done
   "$bench" cpu "${args[@]}" --database "$db" --out "$run/cpu-$1-$2.json"
 }
 
-stop() { # NAME: SIGTERM (graceful), SIGKILL after 15 s
-  local pid=${pids[$1]:-}
-  [ -n "$pid" ] || return 0
-  unset "pids[$1]"
-  kill -TERM "$pid" 2>/dev/null || return 0
-  for _ in $(seq 1 150); do
-    kill -0 "$pid" 2>/dev/null || return 0
-    sleep 0.1
-  done
-  kill -KILL "$pid" 2>/dev/null || true
-}
+stop() { proc_stop "$1" 15; } # NAME: SIGTERM (graceful), SIGKILL after 15 s
 
 kafka_tool() { scripts/infra/kafka-run-class.sh "$@"; }
 
@@ -215,7 +204,7 @@ step "khlang-stock applying the $prefill pre-filled commands"
 cpu apply before
 start stock "$stock_tport" nowait "$bin/khlang-stock"
 "$bench" apply-wait --metrics "http://127.0.0.1:$stock_tport/metrics" --expect "$prefill" \
-  --pid "${pids[stock]}" --out "$run/apply.json"
+  --pid "$(proc_pid stock)" --out "$run/apply.json"
 cpu apply after
 memory stock apply
 

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs what building and testing khlang needs on a fresh Debian machine
-# that has the usual toolchains (Rust via rustup, Java 17, Maven, Python).
-# Idempotent: installs only what is missing.
+# that has the usual toolchains (Rust 1.95.0 via rustup, Java 17 and 21+,
+# Maven, Python). Idempotent: installs only what is missing; runs as root
+# (apt-get directly) or as a user with sudo. Never downloads Rust: the
+# toolchain pinned in rust-toolchain.toml must be installed already.
 #
 # Also builds the Python venv of the API test tools (robot/requirements.txt:
 # Robot Framework, RequestsLibrary, schemathesis) at $KHLANG_HOME/venv
@@ -12,13 +14,27 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 home=${KHLANG_HOME:-$root/.khlang}
 
+# What the build needs, by command or Debian package: a C and C++ compiler,
+# make and cmake (rdkafka's cmake-build compiles librdkafka), pkg-config
+# (libz-sys finds the system zlib with it; zlib1g-dev so it does), curl and
+# jq (scripts, and the README's first request), openssl (scripts/up.sh
+# generates the demo admin's password). librdkafka is built without SSL,
+# SASL, libcurl or zstd (rdkafka's default features: zlib only), so none
+# of their -dev packages is needed.
 need_apt=()
-dpkg -s libcurl4-openssl-dev >/dev/null 2>&1 || need_apt+=(libcurl4-openssl-dev)  # librdkafka build
-dpkg -s libssl-dev >/dev/null 2>&1 || need_apt+=(libssl-dev)
-dpkg -s libsasl2-dev >/dev/null 2>&1 || need_apt+=(libsasl2-dev)
-command -v cmake >/dev/null 2>&1 || need_apt+=(cmake)
-command -v curl >/dev/null 2>&1 || need_apt+=(curl)
-command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)  # scripts/up.sh generates the demo admin password
+need_cmd() { # COMMAND PACKAGE
+  command -v "$1" >/dev/null 2>&1 || need_apt+=("$2")
+}
+need_cmd cc gcc
+need_cmd c++ g++
+need_cmd make make
+need_cmd cmake cmake
+need_cmd pkg-config pkg-config
+need_cmd curl curl
+need_cmd jq jq
+need_cmd openssl openssl
+need_cmd flock util-linux
+dpkg -s zlib1g-dev >/dev/null 2>&1 || need_apt+=(zlib1g-dev)
 # Debian splits `python3 -m venv` (ensurepip) into python3-venv; a python3 from
 # pyenv or similar brings its own, so ask Python rather than dpkg.
 if ! command -v python3 >/dev/null 2>&1; then
@@ -32,12 +48,54 @@ command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 # ---
 if [ "${#need_apt[@]}" -gt 0 ]; then
   echo "bootstrap: installing ${need_apt[*]}"
+  # As root (a fresh machine, CI) apt-get runs as is; otherwise through sudo.
+  sudo=()
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null 2>&1 \
+      || { echo "bootstrap: need root (or sudo) to install ${need_apt[*]}" >&2; exit 1; }
+    sudo=(sudo)
+  fi
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq "${need_apt[@]}" >/dev/null
+  "${sudo[@]}" apt-get update -qq
+  "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
 fi
-if ! rustup component list --installed 2>/dev/null | grep -q '^rustfmt'; then
-  rustup component add rustfmt clippy >/dev/null
+
+# The Rust toolchain pinned in rust-toolchain.toml, resolved without the
+# network (rustup cannot download anything on these machines; see the
+# comment in rust-toolchain.toml for why a symlink is made).
+rust_channel=$(sed -n 's/^channel *= *"\(.*\)"/\1/p' "$root/rust-toolchain.toml")
+if command -v rustup >/dev/null 2>&1; then
+  export RUSTUP_AUTO_INSTALL=0
+  rustup_home=${RUSTUP_HOME:-$HOME/.rustup}
+  host=$(cd / && rustup show 2>/dev/null | sed -n 's/^Default host: //p')
+  is_channel() { # TOOLCHAIN: true if its rustc is $rust_channel
+    rustup run "$1" rustc --version 2>/dev/null | grep -q "^rustc $rust_channel "
+  }
+  if ! is_channel "$rust_channel"; then
+    found=""
+    for toolchain in $(rustup toolchain list 2>/dev/null | awk '{print $1}'); do
+      if is_channel "$toolchain"; then found=$toolchain; break; fi
+    done
+    if [ -z "$found" ]; then
+      echo "bootstrap: Rust $rust_channel is not installed (rust-toolchain.toml pins it) and rustup" \
+        "cannot download it here; on a machine with network: rustup toolchain install $rust_channel" \
+        "--component clippy,rustfmt" >&2
+      exit 1
+    fi
+    echo "bootstrap: using the installed toolchain $found (rustc $rust_channel) as $rust_channel"
+    ln -sfn "$found" "$rustup_home/toolchains/$rust_channel-$host"
+    is_channel "$rust_channel" \
+      || { echo "bootstrap: rustup does not resolve $rust_channel after linking it to $found" >&2; exit 1; }
+  fi
+  for component in clippy rustfmt; do
+    rustup component list --installed --toolchain "$rust_channel" 2>/dev/null | grep -q "^$component" \
+      || { echo "bootstrap: the $rust_channel toolchain has no $component; on a machine with network:" \
+        "rustup component add $component --toolchain $rust_channel" >&2; exit 1; }
+  done
+elif ! rustc --version 2>/dev/null | grep -q "^rustc $rust_channel "; then
+  echo "bootstrap: khlang builds with Rust $rust_channel (rust-toolchain.toml); found:" \
+    "$(rustc --version 2>/dev/null || echo 'no rustc')" >&2
+  exit 1
 fi
 
 # The API test tools.

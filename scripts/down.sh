@@ -6,7 +6,7 @@
 #                                 PostgreSQL and Redis keep running (scripts/test.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-home=${KHLANG_HOME:-$(pwd)/.khlang}
+export KHLANG_HOME=${KHLANG_HOME:-$(pwd)/.khlang}
 keep_infra=0
 case "${1:-}" in
   "") ;;
@@ -16,16 +16,12 @@ case "${1:-}" in
     exit 2
     ;;
 esac
-# The ingress first, so that no new commands arrive while the processors drain.
+# shellcheck source=lib/proc.sh
+source scripts/lib/proc.sh
+# The ingress first, so that no new commands arrive while the processors
+# drain; each gets 30 s to commit and exit before SIGKILL.
 for name in ingress users catalog stock; do
-  pidfile=$home/run/$name.pid
-  [ -f "$pidfile" ] || continue
-  pid=$(cat "$pidfile")
-  if kill -0 "$pid" 2>/dev/null; then
-    kill -TERM "$pid"
-    for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
-  fi
-  rm -f "$pidfile"
+  proc_stop "$name" 30 || true
 done
 if [ "$keep_infra" -eq 0 ]; then
   scripts/infra/down.sh

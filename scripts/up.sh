@@ -6,7 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
-home=${KHLANG_HOME:-$root/.khlang}
+export KHLANG_HOME=${KHLANG_HOME:-$root/.khlang}
+home=$KHLANG_HOME
 
 scripts/bootstrap.sh
 scripts/infra/up.sh
@@ -21,27 +22,16 @@ echo "== topics and schemas"
 "$bin/khlangctl" topics apply --yes
 "$bin/khlangctl" schemas register
 
-start_service() { # name port command...
-  local name=$1 port=$2; shift 2
-  local pidfile=$home/run/$name.pid log=$home/logs/$name.log
-  if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
-    echo "$name: already running (pid $(cat "$pidfile"))"
-    return
-  fi
-  echo "$name: starting, log in $log"
-  KHLANG__TELEMETRY_LISTEN=127.0.0.1:$port nohup "$@" >>"$log" 2>&1 &
-  echo $! >"$pidfile"
-  for _ in $(seq 1 60); do
-    if curl -sf "http://127.0.0.1:$port/health/ready" >/dev/null; then return; fi
-    if ! kill -0 "$(cat "$pidfile")" 2>/dev/null; then
-      echo "$name: exited during start; see $log" >&2; tail -n 20 "$log" >&2; exit 1
-    fi
-    sleep 1
-  done
-  echo "$name: not ready after 60 s; see $log" >&2
-  exit 1
+# shellcheck source=lib/proc.sh
+source scripts/lib/proc.sh
+# start_service NAME TELEMETRY_PORT COMMAND...: started (or reused) with a
+# pid file and log in $home, then ready when its /health/ready answers.
+start_service() {
+  local name=$1 port=$2
+  shift 2
+  proc_start "$name" env KHLANG__TELEMETRY_LISTEN="127.0.0.1:$port" "$@"
+  proc_wait_ready "$name" "http://127.0.0.1:$port/health/ready" 60 || exit 1
 }
-mkdir -p "$home/run" "$home/logs"
 start_service users 9101 "$bin/khlang-users"
 start_service catalog 9102 "$bin/khlang-catalog"
 start_service stock 9103 "$bin/khlang-stock"
@@ -68,8 +58,7 @@ start_service ingress 9100 env \
   "$bin/khlang-ingress"
 
 echo "== demo data"
-"$bin/khlang-seed-demo" --out "$secrets/demo-users.txt"
-scripts/seed-demo.sh
+"$bin/khlang-seed-demo" --admin-file "$secrets/admin.txt" --out "$secrets/demo-users.txt"
 
 cat <<TXT
 
@@ -87,7 +76,9 @@ khlang is up.
     telemetry        http://127.0.0.1:9100/metrics  /health/live  /health/ready
   demo admin         login $admin_login  password $admin_password
                      (generated for this machine; also in $secrets/admin.txt)
-  demo accounts      $secrets/demo-users.txt (passwords generated for this machine)
+  demo accounts      $secrets/demo-users.txt (manager, staff, viewer, erp, scanner01;
+                     passwords and secrets generated for this machine)
   logs               $home/logs/
 Stop everything with: make down
 TXT
+for name in users catalog stock ingress; do proc_status "$name"; done

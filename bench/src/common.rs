@@ -5,6 +5,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{bail, Context as _};
+use khlang_contract::values::Ean13;
 use serde::Serialize;
 use serde_json::{json, Value};
 
@@ -25,15 +26,9 @@ pub fn item(k: usize, products: usize, warehouses: usize) -> (String, String) {
     (sku(k % products), warehouse(k / products))
 }
 
-/// A valid EAN-13 per index.
+/// A valid EAN-13 per index (`885` then the index + 1, then the check digit).
 pub fn ean13(i: usize) -> String {
-    let body = format!("885{:09}", i + 1);
-    let sum: u32 = body
-        .chars()
-        .enumerate()
-        .map(|(k, c)| c.to_digit(10).unwrap_or(0) * if k % 2 == 0 { 1 } else { 3 })
-        .sum();
-    format!("{body}{}", (10 - sum % 10) % 10)
+    Ean13::from_body(885_000_000_000 + i as u64 + 1).into_inner()
 }
 
 /// Latency percentiles of a sample, milliseconds.
@@ -186,10 +181,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ean13_check_digit() {
-        // 885000000001 → check digit computed by hand: 8+5*3... = 4
-        assert_eq!(ean13(0).len(), 13);
-        assert!(ean13(41).chars().all(|c| c.is_ascii_digit()));
+    fn ean13s_are_valid_and_distinct() {
+        assert_eq!(ean13(0), "8850000000010");
+        assert!(Ean13::parse(&ean13(41)).is_ok());
+        assert_ne!(ean13(1), ean13(2));
     }
 
     #[test]

@@ -5,13 +5,13 @@
 //! in `user_exists`, never in a second admin.
 
 use anyhow::Context as _;
-use khlang_contract::topics::USER_COMMAND_SUBJECT;
 use khlang_contract::users::{RegisterUser, UserCommand};
-use khlang_contract::{Actor, Envelope, Role};
+use khlang_contract::Role;
 use uuid::Uuid;
 
 use crate::auth::password::{self, MIN_PASSWORD_LEN};
 use crate::state::AppState;
+use crate::write;
 
 /// Namespace of bootstrap admin ids (UUIDv5 of the lowercased email).
 const ADMIN_NAMESPACE: Uuid = Uuid::from_u128(0x6b68_6c61_6e67_4000_8000_0000_0000_0001);
@@ -53,13 +53,7 @@ pub(crate) async fn first_admin(state: &AppState) -> anyhow::Result<()> {
         .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
         .take(32)
         .collect::<String>();
-    let envelope = Envelope::new(
-        "RegisterUser",
-        Actor::system("ingress"),
-        &Uuid::now_v7().to_string(),
-        "ingress",
-    );
-    let mut command = UserCommand::empty(envelope, user_id.clone());
+    let mut command = UserCommand::empty(write::system_envelope("RegisterUser"), user_id.clone());
     command.register = Some(RegisterUser {
         email: email.to_owned(),
         username: if username.len() >= 3 {
@@ -74,14 +68,7 @@ pub(crate) async fn first_admin(state: &AppState) -> anyhow::Result<()> {
         role: Role::Admin.as_str().to_owned(),
         scopes: None,
     });
-    state
-        .bus
-        .publish(
-            state.topics.users_commands,
-            USER_COMMAND_SUBJECT,
-            &user_id,
-            &command,
-        )
+    write::publish_system(state, &command)
         .await
         .map_err(|e| anyhow::anyhow!(e.message))
         .context("publishing the bootstrap admin")?;

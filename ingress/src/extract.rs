@@ -10,7 +10,7 @@ use serde::de::DeserializeOwned;
 use validator::Validate;
 
 use crate::auth::Principal;
-use crate::error::{ApiError, Code};
+use crate::error::{ApiError, Code, FieldError};
 use crate::middleware::Authn;
 use crate::scopes::Scope;
 
@@ -52,6 +52,12 @@ pub struct JsonBody<T>(pub T);
 
 /// Parses and validates a JSON body from bytes.
 ///
+/// A whole number written with a fraction of zero (`716.0`, `7.16e2`) is
+/// taken as the integer it is, as JSON Schema does (`type: integer` holds
+/// every number whose fraction is zero), so generated clients and languages
+/// without an integer type (JavaScript) are understood. A wrong type is
+/// refused with the field's path in `fields`.
+///
 /// # Errors
 /// `malformed_body` for bad JSON or wrong types, `validation_failed` for
 /// values the rules refuse.
@@ -63,20 +69,130 @@ pub fn parse_json<T: DeserializeOwned + Validate>(bytes: &[u8]) -> Result<T, Api
             "NUL characters are not allowed in text",
         ));
     }
-    let value: T = serde_json::from_slice(bytes).map_err(|e| {
-        let mut error = ApiError::new(Code::MalformedBody, format!("body is not valid: {e}"));
-        // serde names the missing field; keep it machine-readable too
-        if let Some(field) = e
-            .to_string()
-            .strip_prefix("missing field `")
-            .and_then(|r| r.split('`').next())
-        {
-            error = ApiError::field(field, "required", "is required");
-        }
-        error
-    })?;
+    let value: T = from_json_slice(bytes)?;
     value.validate()?;
     Ok(value)
+}
+
+/// Deserializes JSON text, with whole numbers written as `716.0` taken as
+/// integers and errors that name the field (see [`parse_json`]); used for
+/// request bodies and for each line of an NDJSON batch.
+///
+/// # Errors
+/// `malformed_body` (or `validation_failed` with `required` for a missing
+/// field), naming the field.
+pub fn from_json_slice<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut json = serde_json::Deserializer::from_slice(bytes);
+    let error = match serde_path_to_error::deserialize(&mut json) {
+        // nothing but whitespace may follow the value, as serde_json::from_slice
+        Ok(value) => return json.end().map(|()| value).map_err(|e| body_error(".", &e)),
+        Err(error) => error,
+    };
+    // Only a float where an integer belongs costs the second pass: the
+    // common case stays one parse.
+    if error
+        .inner()
+        .to_string()
+        .starts_with("invalid type: floating point")
+    {
+        if let Ok(mut json) = serde_json::from_slice::<serde_json::Value>(bytes) {
+            whole_numbers_as_integers(&mut json);
+            return serde_path_to_error::deserialize(json)
+                .map_err(|e| body_error(&e.path().to_string(), e.inner()));
+        }
+    }
+    Err(body_error(&error.path().to_string(), error.inner()))
+}
+
+/// The answer for a body serde refused, naming the field at `path`.
+fn body_error(path: &str, error: &serde_json::Error) -> ApiError {
+    let text = error.to_string();
+    // serde names the missing field, relative to the object it is missing
+    // from; keep it machine-readable too
+    if let Some(field) = text
+        .strip_prefix("missing field `")
+        .and_then(|r| r.split('`').next())
+    {
+        let field = if path.is_empty() || path == "." {
+            field.to_owned()
+        } else {
+            format!("{path}.{field}")
+        };
+        return ApiError::field(&field, "required", "is required");
+    }
+    let located = path != "." && !path.is_empty();
+    if text.starts_with("invalid type: floating point") && located {
+        let mut error = ApiError::new(
+            Code::MalformedBody,
+            format!("{path}: must be a whole number (no fraction): {text}"),
+        );
+        error.fields.push(FieldError {
+            field: path.to_owned(),
+            code: "integer".into(),
+            message: "must be a whole number".into(),
+        });
+        return error;
+    }
+    let mut answer = ApiError::new(Code::MalformedBody, format!("body is not valid: {text}"));
+    if located && error.is_data() {
+        answer.message = format!("body is not valid: {path}: {text}");
+        let code = if text.starts_with("unknown field") {
+            "unknown"
+        } else if text.starts_with("invalid type") {
+            "type"
+        } else {
+            "value"
+        };
+        answer.fields.push(FieldError {
+            field: path.to_owned(),
+            code: code.into(),
+            message: text,
+        });
+    }
+    answer
+}
+
+/// Rewrites every number with a zero fraction that an `f64` holds exactly
+/// as an integer (beyond 2^53 a float is not an exact whole number).
+fn whole_numbers_as_integers(json: &mut serde_json::Value) {
+    const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
+    match json {
+        serde_json::Value::Number(number) if number.is_f64() => {
+            if let Some(float) = number.as_f64() {
+                if float.fract() == 0.0 && float.abs() <= EXACT {
+                    #[allow(clippy::cast_possible_truncation)]
+                    let whole = float as i64;
+                    *number = serde_json::Number::from(whole);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(whole_numbers_as_integers),
+        serde_json::Value::Object(fields) => {
+            fields.values_mut().for_each(whole_numbers_as_integers)
+        }
+        _ => {}
+    }
+}
+
+/// True if the request's `Content-Type` is one of `accepted` (or, with
+/// `json_suffix`, any `+json` type). Media types are case-insensitive
+/// (RFC 9110 §8.3.1): `Application/JSON; charset=utf-8` is
+/// `application/json`.
+#[must_use]
+pub fn content_type_is(headers: &HeaderMap, accepted: &[&str], json_suffix: bool) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            let mime = v
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
+            accepted.iter().any(|a| mime.eq_ignore_ascii_case(a))
+                || (json_suffix && mime.ends_with("+json"))
+        })
 }
 
 /// `unsupported_media_type` unless the body is sent as JSON.
@@ -84,13 +200,7 @@ pub fn parse_json<T: DeserializeOwned + Validate>(bytes: &[u8]) -> Result<T, Api
 /// # Errors
 /// `unsupported_media_type`.
 pub fn require_json(headers: &HeaderMap) -> Result<(), ApiError> {
-    let json = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            let mime = v.split(';').next().unwrap_or("").trim();
-            mime == "application/json" || mime.ends_with("+json")
-        });
+    let json = content_type_is(headers, &["application/json"], true);
     if json {
         Ok(())
     } else {
@@ -172,4 +282,109 @@ fn serde_urlencoded_from_str<T: DeserializeOwned>(query: &str) -> Result<T, ApiE
             format!("the query string is not valid: {text}"),
         )
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use axum::http::HeaderValue;
+    use serde::Deserialize;
+    use validator::Validate;
+
+    use super::*;
+
+    #[derive(Debug, Deserialize, Validate)]
+    #[serde(deny_unknown_fields)]
+    struct Line {
+        quantity: u32,
+        delta: i64,
+    }
+
+    #[derive(Debug, Deserialize, Validate)]
+    struct Order {
+        lines: Vec<Line>,
+        note: Option<String>,
+    }
+
+    #[test]
+    fn whole_numbers_with_a_zero_fraction_are_integers() {
+        let order: Order = parse_json(
+            br#"{"lines":[{"quantity":716.0,"delta":-3.0},{"quantity":7.16e2,"delta":0}]}"#,
+        )
+        .unwrap();
+        assert_eq!(order.lines[0].quantity, 716);
+        assert_eq!(order.lines[0].delta, -3);
+        assert_eq!(order.lines[1].quantity, 716);
+        assert!(order.note.is_none());
+    }
+
+    #[test]
+    fn a_fraction_where_an_integer_belongs_names_the_field() {
+        let error = parse_json::<Order>(
+            br#"{"lines":[{"quantity":1,"delta":0},{"quantity":716.5,"delta":0}]}"#,
+        )
+        .unwrap_err();
+        assert_eq!(error.code, Code::MalformedBody);
+        assert_eq!(error.fields[0].field, "lines[1].quantity");
+        assert_eq!(error.fields[0].code, "integer");
+        assert!(
+            error.message.contains("lines[1].quantity"),
+            "{}",
+            error.message
+        );
+        // beyond 2^53 a float is no exact whole number
+        let error =
+            parse_json::<Order>(br#"{"lines":[{"quantity":1,"delta":1e300}]}"#).unwrap_err();
+        assert_eq!(error.fields[0].field, "lines[0].delta");
+    }
+
+    #[test]
+    fn other_body_errors_keep_their_codes_and_name_the_field() {
+        let error =
+            parse_json::<Order>(br#"{"lines":[{"quantity":"many","delta":0}]}"#).unwrap_err();
+        assert_eq!(error.code, Code::MalformedBody);
+        assert_eq!(error.fields[0].field, "lines[0].quantity");
+        assert_eq!(error.fields[0].code, "type");
+        let error = parse_json::<Order>(br#"{"lines":[{"quantity":1}]}"#).unwrap_err();
+        assert_eq!(error.code, Code::ValidationFailed);
+        assert_eq!(error.fields[0].field, "lines[0].delta");
+        assert_eq!(error.fields[0].code, "required");
+        let error = parse_json::<Line>(br#"{"delta":1}"#).unwrap_err();
+        assert_eq!(error.fields[0].field, "quantity");
+        let error = parse_json::<Line>(br#"{"quantity":1,"delta":1,"extra":2}"#).unwrap_err();
+        assert_eq!(error.code, Code::MalformedBody);
+        let error = parse_json::<Line>(br#"{"quantity":1,"delta":1} trailing"#).unwrap_err();
+        assert_eq!(error.code, Code::MalformedBody);
+        let error = parse_json::<Line>(b"{not json").unwrap_err();
+        assert_eq!(error.code, Code::MalformedBody);
+        assert!(error.fields.is_empty());
+    }
+
+    #[test]
+    fn media_types_are_case_insensitive() {
+        let mut headers = HeaderMap::new();
+        for (value, json) in [
+            ("application/json", true),
+            ("Application/JSON", true),
+            ("APPLICATION/JSON; charset=utf-8", true),
+            ("application/merge-patch+JSON", true),
+            ("text/json", false),
+            ("application/jsonx", false),
+        ] {
+            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(value));
+            assert_eq!(
+                content_type_is(&headers, &["application/json"], true),
+                json,
+                "{value}"
+            );
+        }
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("Application/X-NDJSON"),
+        );
+        assert!(content_type_is(&headers, &["application/x-ndjson"], false));
+        headers.remove(header::CONTENT_TYPE);
+        assert!(!content_type_is(&headers, &["application/json"], true));
+    }
 }

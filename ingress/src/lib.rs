@@ -35,7 +35,7 @@ use anyhow::Context as _;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, Method};
 use axum::response::IntoResponse as _;
-use axum::routing::{get, patch, post, put};
+use axum::routing::get;
 use axum::Router;
 use khlang_contract::topics::{
     ACCESS_LOG, ACCESS_RECORD_SUBJECT, CATALOG_COMMANDS, CATALOG_COMMAND_SUBJECT, USERS_COMMANDS,
@@ -60,105 +60,19 @@ use crate::state::{AppState, Shared, Topics};
 
 /// Builds the router over `state`.
 pub fn router(state: AppState) -> Router {
-    let writes = Router::new()
-        .route("/v1/users", post(routes::users::writes::create))
-        .route("/v1/users/{id}", patch(routes::users::writes::update))
-        .route(
-            "/v1/users/{id}/role",
-            post(routes::users::writes::change_role),
-        )
-        .route(
-            "/v1/users/{id}/deactivate",
-            post(routes::users::writes::deactivate),
-        )
-        .route(
-            "/v1/service-accounts",
-            post(routes::users::writes::create_service_account),
-        )
-        .route(
-            "/v1/products",
-            post(routes::catalog::writes::create_product),
-        )
-        .route(
-            "/v1/products/{sku}",
-            patch(routes::catalog::writes::update_product),
-        )
-        .route(
-            "/v1/products/{sku}/discontinue",
-            post(routes::catalog::writes::discontinue_product),
-        )
-        .route(
-            "/v1/warehouses/{code}",
-            put(routes::catalog::writes::upsert_warehouse),
-        )
-        .route("/v1/stock/receipts", post(routes::stock::writes::receive))
-        .route("/v1/stock/issues", post(routes::stock::writes::issue))
-        .route("/v1/stock/adjustments", post(routes::stock::writes::adjust))
-        .route("/v1/stock/counts", post(routes::stock::writes::count))
-        .route("/v1/stock/minimums", post(routes::stock::writes::minimum))
-        .route("/v1/stock/transfers", post(routes::stock::writes::transfer))
-        .route(
-            "/v1/stock/transfers/{id}/receive",
-            post(routes::stock::writes::receive_transfer),
-        )
-        .route(
-            "/v1/stock/transfers/{id}/cancel",
-            post(routes::stock::writes::cancel_transfer),
-        )
-        .route(
-            "/v1/stock/reservations",
-            post(routes::stock::writes::reserve),
-        )
-        .route(
-            "/v1/stock/reservations/{id}/release",
-            post(routes::stock::writes::release),
-        )
-        .route(
-            "/v1/stock/reservations/{id}/commit",
-            post(routes::stock::writes::commit),
-        )
-        .route(
-            "/v1/scans",
-            post(routes::scans::writes::post_scans).layer(DefaultBodyLimit::max(
-                state.config.http.scan_body_limit_bytes,
-            )),
-        );
     let cors = cors(&state.config.http.cors_origins);
     Router::new()
-        .route("/v1/auth/login", post(routes::auth::sessions::login))
-        .route("/v1/auth/refresh", post(routes::auth::sessions::refresh))
-        .route("/v1/auth/logout", post(routes::auth::sessions::logout))
-        .route("/.well-known/jwks.json", get(routes::auth::sessions::jwks))
-        .route("/v1/me", get(routes::users::reads::me))
-        .route("/v1/users", get(routes::users::reads::list))
-        .route("/v1/users/{id}", get(routes::users::reads::get))
-        .route("/v1/products", get(routes::catalog::reads::list_products))
-        .route(
-            "/v1/products/{sku}",
-            get(routes::catalog::reads::get_product),
-        )
-        .route(
-            "/v1/warehouses",
-            get(routes::catalog::reads::list_warehouses),
-        )
-        .route(
-            "/v1/warehouses/{code}",
-            get(routes::catalog::reads::get_warehouse),
-        )
-        .route("/v1/stock/items/{sku}", get(routes::stock::reads::by_sku))
-        .route(
-            "/v1/stock/warehouses/{code}",
-            get(routes::stock::reads::by_warehouse),
-        )
-        .route("/v1/stock/ledger", get(routes::stock::reads::ledger))
-        .route(
-            "/v1/commands/{id}",
-            get(routes::commands::reads::get_command),
-        )
+        .merge(routes::auth::routes())
+        .merge(routes::users::routes())
+        .merge(routes::catalog::routes())
+        .merge(routes::stock::routes())
+        .merge(routes::scans::routes(
+            state.config.http.scan_body_limit_bytes,
+        ))
+        .merge(routes::commands::routes())
         .route("/openapi.json", get(routes::docs::openapi))
         .route("/docs", get(routes::docs::page))
         .route("/docs/{asset}", get(routes::docs::asset))
-        .merge(writes)
         .fallback(|| async { ApiError::new(Code::NotFound, "no such route").into_response() })
         .method_not_allowed_fallback(|| async {
             ApiError::new(
@@ -181,6 +95,10 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             middleware::observe,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::keep_alive,
         ))
         .with_state(state)
 }

@@ -1,14 +1,17 @@
-//! Request middleware, outermost first: correlation id (and the request's
-//! log span), access history and metrics, timeout, authentication.
+//! Request middleware, outermost first: keep-alive after early answers,
+//! correlation id (and the request's log span), access history and
+//! metrics, timeout, authentication.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::body::Body;
+use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::{ConnectInfo, MatchedPath, Request, State};
 use axum::http::{header, HeaderName, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use http_body::{Frame, SizeHint};
 use khlang_contract::AccessRecord;
 use tracing::Instrument as _;
 use uuid::Uuid;
@@ -297,4 +300,149 @@ pub async fn security_headers(request: Request, next: Next) -> Response<Body> {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     response
+}
+
+/// How long the server keeps reading an unread request body after it has
+/// its answer (see [`keep_alive`]) before it gives up and closes instead.
+const DRAIN_WITHIN: Duration = Duration::from_secs(5);
+
+/// Keeps a keep-alive connection usable after an early answer.
+///
+/// A handler may answer before it reads the body (401 before the body is
+/// looked at, 415 on the content type, 413 on `Content-Length`). hyper then
+/// closes the connection once the answer is written, because the unread
+/// body would be taken for the next request, and a pooled client that
+/// reuses the connection loses its next request ("connection closed without
+/// response"). So the body the handler left is read and discarded before
+/// the answer goes out, up to `http.body_limit_bytes` and [`DRAIN_WITHIN`];
+/// a body larger than that, or one that does not arrive, gets the answer
+/// with `Connection: close`, so the client knows not to reuse it.
+pub async fn keep_alive(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let (parts, body) = request.into_parts();
+    let shared = Arc::new(std::sync::Mutex::new(Some(body)));
+    let request = Request::from_parts(parts, Body::new(SharedBody(shared.clone())));
+    let mut response = next.run(request).await;
+    // whatever the handler did not read (None: it read to the end)
+    let rest = shared.lock().map(|mut body| body.take()).unwrap_or(None);
+    if let Some(rest) = rest {
+        if !drain(rest, state.config.http.body_limit_bytes).await {
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
+    }
+    response
+}
+
+/// Reads and discards `body` up to `budget` bytes; true if it ended.
+async fn drain(mut body: Body, budget: usize) -> bool {
+    if body.is_end_stream() {
+        return true;
+    }
+    let budget = u64::try_from(budget).unwrap_or(u64::MAX);
+    if body.size_hint().lower() > budget {
+        return false;
+    }
+    let read_all = async {
+        let mut read = 0u64;
+        while let Some(frame) =
+            std::future::poll_fn(|cx| std::pin::Pin::new(&mut body).poll_frame(cx)).await
+        {
+            let Ok(frame) = frame else {
+                return false;
+            };
+            if let Some(data) = frame.data_ref() {
+                read = read.saturating_add(u64::try_from(data.len()).unwrap_or(u64::MAX));
+                if read > budget {
+                    return false;
+                }
+            }
+        }
+        true
+    };
+    tokio::time::timeout(DRAIN_WITHIN, read_all)
+        .await
+        .unwrap_or(false)
+}
+
+/// The request body as the handler sees it, with what it leaves unread
+/// still reachable by [`keep_alive`]. At the end of the stream the body is
+/// taken out, which is how `keep_alive` knows it was read to the end.
+struct SharedBody(Arc<std::sync::Mutex<Option<Body>>>);
+
+impl HttpBody for SharedBody {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
+        let Ok(mut slot) = self.0.lock() else {
+            return std::task::Poll::Ready(Some(Err(axum::Error::new(
+                "request body lock poisoned",
+            ))));
+        };
+        let Some(body) = slot.as_mut() else {
+            return std::task::Poll::Ready(None);
+        };
+        let polled = std::pin::Pin::new(body).poll_frame(cx);
+        if let std::task::Poll::Ready(None) = polled {
+            *slot = None;
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.0
+            .lock()
+            .map(|slot| slot.as_ref().is_none_or(HttpBody::is_end_stream))
+            .unwrap_or(true)
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.0
+            .lock()
+            .ok()
+            .and_then(|slot| slot.as_ref().map(HttpBody::size_hint))
+            .unwrap_or_else(|| SizeHint::with_exact(0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chunks(sizes: &[usize]) -> Body {
+        let frames: Vec<Result<Bytes, std::io::Error>> = sizes
+            .iter()
+            .map(|n| Ok(Bytes::from(vec![b'x'; *n])))
+            .collect();
+        Body::from_stream(futures::stream::iter(frames))
+    }
+
+    #[tokio::test]
+    async fn a_body_within_the_budget_is_drained() {
+        assert!(drain(Body::empty(), 10).await);
+        assert!(drain(chunks(&[4, 4, 2]), 10).await);
+    }
+
+    #[tokio::test]
+    async fn a_body_beyond_the_budget_is_not() {
+        assert!(!drain(chunks(&[4, 4, 4]), 10).await);
+        assert!(!drain(Body::from(vec![0u8; 11]), 10).await, "known length");
+    }
+
+    #[tokio::test]
+    async fn the_shared_body_is_taken_out_once_read_to_the_end() {
+        let shared = Arc::new(std::sync::Mutex::new(Some(chunks(&[3, 3]))));
+        let body = Body::new(SharedBody(shared.clone()));
+        let bytes = axum::body::to_bytes(body, 100).await.unwrap_or_default();
+        assert_eq!(bytes.len(), 6);
+        assert!(shared.lock().map(|b| b.is_none()).unwrap_or(false));
+        // not read at all: still there for keep_alive to drain
+        let shared = Arc::new(std::sync::Mutex::new(Some(chunks(&[3]))));
+        drop(Body::new(SharedBody(shared.clone())));
+        assert!(shared.lock().map(|b| b.is_some()).unwrap_or(false));
+    }
 }

@@ -146,14 +146,15 @@ async fn a_user_lives_its_whole_life_through_the_api() {
     assert_eq!(env.outcome(&admin, &id).await["status"], "accepted");
     // The Redis copy the ingress checks is written right after the
     // processor's commit, so it can trail the accepted outcome by a moment.
-    let mut me = env.call(Method::GET, "/v1/me", Some(&token), None).await;
-    for _ in 0..100 {
-        if me.status() != StatusCode::OK {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        me = env.call(Method::GET, "/v1/me", Some(&token), None).await;
-    }
+    let me = eventually(
+        "the deactivation in the redis copy",
+        Duration::from_secs(30),
+        || async {
+            let me = env.call(Method::GET, "/v1/me", Some(&token), None).await;
+            (me.status() != StatusCode::OK).then_some(me)
+        },
+    )
+    .await;
     let (status, body) = error_of(me).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert_eq!(body["code"], "account_inactive");

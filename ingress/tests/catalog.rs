@@ -10,8 +10,9 @@ mod support;
 use std::collections::HashSet;
 
 use khlang_codec::Codec;
-use khlang_contract::catalog::{valid_ean13, CatalogCommand};
+use khlang_contract::catalog::CatalogCommand;
 use khlang_contract::topics::CATALOG_COMMANDS;
+use khlang_contract::values::Ean13;
 use khlang_testkit::read_committed;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -19,15 +20,7 @@ use support::{error_of, TestEnv};
 
 /// A valid EAN-13: `first12` and its check digit.
 fn ean13(first12: &str) -> String {
-    let sum: u32 = first12
-        .chars()
-        .map(|c| c.to_digit(10).unwrap())
-        .enumerate()
-        .map(|(i, d)| if i % 2 == 0 { d } else { d * 3 })
-        .sum();
-    let code = format!("{first12}{}", (10 - sum % 10) % 10);
-    assert!(valid_ean13(&code));
-    code
+    Ean13::from_body(first12.parse().unwrap()).into_inner()
 }
 
 fn product(sku: &str, name_th: &str, name_en: &str, category: &str, barcode: &str) -> Value {

@@ -19,6 +19,8 @@ SERVICE=kafka
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
+# Pinned: every machine runs this Kafka (Maven resolves the fixed versions in
+# its POM, no ranges); KHLANG_KAFKA_VERSION overrides it for a trial only.
 KAFKA_VERSION="${KHLANG_KAFKA_VERSION:-4.1.1}"
 LOG4J_VERSION=2.24.3 # the log4j2 version Kafka 4.1 ships with
 KAFKA_PORT="${KHLANG_KAFKA_PORT:-9092}"

@@ -95,22 +95,15 @@ our_pid() {
     printf '%s' "$pid"
 }
 
+# The process helpers every script in scripts/ shares (scripts/lib/proc.sh).
+PROC_TAG="$SERVICE"
+PROC_RUN_DIR="$RUN_DIR"
+PROC_LOG_DIR="$LOG_DIR"
+# shellcheck source=../lib/proc.sh
+source "$INFRA_DIR/../lib/proc.sh"
+
 # stop_pid PID TIMEOUT_S: SIGTERM, wait, SIGKILL as a last resort.
-stop_pid() {
-    local pid="$1" timeout_s="$2" i
-    kill -TERM "$pid" 2>/dev/null || return 0
-    for ((i = 0; i < timeout_s * 10; i++)); do
-        kill -0 "$pid" 2>/dev/null || return 0
-        sleep 0.1
-    done
-    info "pid $pid still alive after ${timeout_s}s, sending SIGKILL"
-    kill -KILL "$pid" 2>/dev/null || true
-    for ((i = 0; i < 50; i++)); do
-        kill -0 "$pid" 2>/dev/null || return 0
-        sleep 0.1
-    done
-    return 1
-}
+stop_pid() { proc_stop_pid "$@"; }
 
 # rotate_log FILE: keep the previous run's log as FILE.1.
 rotate_log() {
@@ -230,17 +223,7 @@ service_dirs() {
 
 # wait_until TIMEOUT_S PID CHECK...: poll CHECK every 0.25 s until it
 # succeeds (0), the process PID dies (2), or the timeout passes (1).
-wait_until() {
-    local timeout_s="$1" pid="$2" deadline
-    shift 2
-    deadline=$((SECONDS + timeout_s))
-    while ((SECONDS < deadline)); do
-        if "$@"; then return 0; fi
-        if [[ -n "$pid" ]] && ! kill -0 "$pid" 2>/dev/null; then return 2; fi
-        sleep 0.25
-    done
-    "$@"
-}
+wait_until() { proc_wait "$@"; }
 
 # bad_subcommand NAME SUBCOMMANDS: common error for unknown subcommands.
 bad_subcommand() {

@@ -14,8 +14,10 @@
 # Clients use the Confluent-compatible base URL
 #   http://127.0.0.1:8081/apis/ccompat/v7
 #
-# Version: 3.3.3 needs Java >= 21 (the Temurin JDK under /usr/lib/jvm is
-# found automatically); without one, 3.0.9 (Java 17) is used instead.
+# Version: always 3.3.3 (APICURIO_PINNED below), which needs Java >= 21 (a
+# JDK under /usr/lib/jvm, such as the Temurin one, is found automatically);
+# without one it stops with a message rather than run another version.
+# KHLANG_APICURIO_VERSION overrides the pin, with a warning.
 #
 # Confluent semantics configured here:
 #   - global compatibility defaults to BACKWARD, as in Confluent (Apicurio's
@@ -47,24 +49,26 @@ FETCH_LOG="$LOG_DIR/registry-download.log"
 PID_FILE="$RUN_DIR/registry.pid"
 MARKER="-Dkhlang.home=$KHLANG_HOME "
 
+# The registry version every machine runs: one pinned release, so schema
+# checks behave the same in CI and on every laptop (Apicurio's ccompat API
+# differs between releases: see README.md in this folder). It needs Java 21+.
+APICURIO_PINNED=3.3.3
+
 # Decide version + java once: APICURIO_VERSION, REG_JAVA.
 choose_version() {
     local need
-    if [[ -n "${KHLANG_APICURIO_VERSION:-}" ]]; then
-        APICURIO_VERSION="$KHLANG_APICURIO_VERSION"
-    elif [[ -n "${KHLANG_REGISTRY_JAVA:-}" ]]; then
-        if (($(java_major "$KHLANG_REGISTRY_JAVA") >= 21)); then APICURIO_VERSION=3.3.3; else APICURIO_VERSION=3.0.9; fi
-    elif find_java 21 >/dev/null; then
-        APICURIO_VERSION=3.3.3
-    else
-        APICURIO_VERSION=3.0.9
+    APICURIO_VERSION="${KHLANG_APICURIO_VERSION:-$APICURIO_PINNED}"
+    if [[ "$APICURIO_VERSION" != "$APICURIO_PINNED" ]]; then
+        info "KHLANG_APICURIO_VERSION=$APICURIO_VERSION: not the pinned $APICURIO_PINNED that CI tests"
     fi
     case "$APICURIO_VERSION" in 3.0.*) need=17 ;; *) need=21 ;; esac
     if [[ -n "${KHLANG_REGISTRY_JAVA:-}" ]]; then
         REG_JAVA="$KHLANG_REGISTRY_JAVA"
+        (($(java_major "$REG_JAVA") >= need)) ||
+            die "Apicurio Registry $APICURIO_VERSION needs Java >= $need; KHLANG_REGISTRY_JAVA=$REG_JAVA is older"
     else
         REG_JAVA="$(find_java "$need")" ||
-            die "Apicurio Registry $APICURIO_VERSION needs Java >= $need and none was found (set KHLANG_REGISTRY_JAVA)"
+            die "Apicurio Registry $APICURIO_VERSION needs Java >= $need and none was found: install a JDK $need+ (for example Temurin from adoptium.net) under /usr/lib/jvm, or set KHLANG_REGISTRY_JAVA"
     fi
     REG_DIST="$KHLANG_CACHE/apicurio-registry-$APICURIO_VERSION"
 }

@@ -170,31 +170,9 @@ pub struct CatalogEvent {
     pub changed: Vec<String>,
 }
 
-/// Whether `code` is a valid EAN-13 (13 digits, check digit correct).
+/// Whether `code` is a valid EAN-13 (13 digits, check digit correct); the
+/// rule is [`crate::values::Ean13::parse`].
 #[must_use]
 pub fn valid_ean13(code: &str) -> bool {
-    let digits: Vec<u32> = code.chars().filter_map(|c| c.to_digit(10)).collect();
-    if digits.len() != 13 || code.len() != 13 {
-        return false;
-    }
-    let sum: u32 = digits[..12]
-        .iter()
-        .enumerate()
-        .map(|(i, d)| if i % 2 == 0 { *d } else { d * 3 })
-        .sum();
-    (10 - sum % 10) % 10 == digits[12]
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ean13_check_digits() {
-        assert!(valid_ean13("8850999320014"));
-        assert!(valid_ean13("4006381333931"));
-        assert!(!valid_ean13("4006381333932"));
-        assert!(!valid_ean13("400638133393"));
-        assert!(!valid_ean13("40063813339a1"));
-    }
+    crate::values::Ean13::parse(code).is_ok()
 }

@@ -3,7 +3,9 @@
 //! This crate sits at the bottom of the crate graph and depends on no other
 //! khlang crate. It holds the Rust mirror of the Avro schemas in `schemas/`
 //! (envelope, commands, events, outcomes), the roles, and the typed names of
-//! topics and schema subjects declared in `topics.yaml`.
+//! topics and schema subjects declared in `topics.yaml`, and the domain
+//! values with rules ([`values`]) that the ingress and the processors both
+//! parse.
 
 pub mod access;
 pub mod catalog;
@@ -13,6 +15,7 @@ pub mod role;
 pub mod stock;
 pub mod topics;
 pub mod users;
+pub mod values;
 
 pub use access::AccessRecord;
 pub use envelope::{Actor, ActorKind, Envelope};

@@ -11,8 +11,9 @@ pub fn item_key(sku: &str, warehouse: &str) -> String {
     format!("{sku}@{warehouse}")
 }
 
-/// Reasons an adjustment may give.
-pub const ADJUST_REASONS: [&str; 5] = ["count_correction", "damaged", "expired", "lost", "found"];
+/// Reasons an adjustment may give (the names of
+/// [`crate::values::AdjustReason`]).
+pub const ADJUST_REASONS: [&str; 5] = crate::values::AdjustReason::NAMES;
 
 macro_rules! payloads {
     ($($field:ident: $ty:ident => $kind:literal,)*) => {

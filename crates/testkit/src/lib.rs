@@ -8,6 +8,9 @@
 //!
 //! Tests run the real processor binaries as child processes with
 //! [`Processor`], and read what a processor recorded with [`outcomes`].
+//! They wait for conditions, never for a fixed time: [`eventually`] polls
+//! one, [`wait_until_applied`] waits until a processor has applied a topic
+//! up to its end offsets, [`wait_for_stable_group`] until a rebalance is over.
 //!
 //! Tests that must stop or crash Kafka use their own broker instead of the
 //! shared one: [`KafkaNode`]. Tests that must take another service away
@@ -16,12 +19,14 @@
 mod database;
 mod kafka_node;
 mod link;
+pub mod offsets;
 pub mod outcomes;
 mod processor;
 
 pub use database::TestDatabase;
 pub use kafka_node::KafkaNode;
 pub use link::Link;
+pub use offsets::{wait_for_stable_group, wait_until_applied};
 pub use processor::{kill9, terminate, Processor, ProcessorEnv};
 
 use std::collections::HashMap;
@@ -226,14 +231,24 @@ pub fn read_committed(brokers: &str, topic: &str) -> Vec<ReadRecord> {
     }
     consumer.assign(&tpl).expect("assign");
     let deadline = Instant::now() + Duration::from_secs(120);
-    // Every writer has stopped when tests read: the topic is fully read once
-    // nothing arrives for a while (transaction markers are never delivered,
-    // so offsets alone cannot tell).
+    // Every writer has stopped when tests read. The topic is fully read once
+    // the position of every partition reaches its end offset (the consumer
+    // steps over transaction markers, which are never delivered); should a
+    // position stay short of it, once nothing has arrived for a while.
+    let reached_ends = |consumer: &BaseConsumer| {
+        consumer.position().is_ok_and(|positions| {
+            ends.iter().all(|(p, end)| {
+                positions
+                    .find_partition(topic, *p)
+                    .is_some_and(|e| matches!(e.offset(), Offset::Offset(o) if o >= *end))
+            })
+        })
+    };
     let mut last_message = Instant::now();
     loop {
         assert!(Instant::now() < deadline, "reading {topic} timed out");
         let Some(message) = consumer.poll(Duration::from_millis(200)) else {
-            if last_message.elapsed() > Duration::from_secs(3) {
+            if reached_ends(&consumer) || last_message.elapsed() > Duration::from_secs(3) {
                 break;
             }
             continue;

@@ -1,31 +1,22 @@
 //! argon2id hashing and verification, off the async workers.
 //!
-//! Parameters are OWASP's (m = 19 MiB, t = 2, p = 1). Verifying an unknown
+//! Parameters are OWASP's (m = 19 MiB, t = 2, p = 1), set in one place:
+//! [`khlang_users::password`]. Verifying an unknown
 //! account still runs one verification against a fixed hash, so that the
 //! time of an answer does not tell whether an account exists.
 
 use std::sync::OnceLock;
 
-use argon2::password_hash::rand_core::OsRng;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+use khlang_contract::values::Password;
+use khlang_users::password as argon2id;
 
 use crate::error::ApiError;
 
-/// Shortest password accepted.
-pub const MIN_PASSWORD_LEN: usize = 12;
+/// Shortest password accepted (the rule is [`Password`]).
+pub const MIN_PASSWORD_LEN: usize = Password::MIN_CHARS;
 
-fn argon2() -> Argon2<'static> {
-    #[allow(clippy::expect_used)]
-    let params = Params::new(19 * 1024, 2, 1, None).expect("OWASP argon2 parameters are valid");
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
-}
-
-fn hash_blocking(password: &str) -> Result<String, argon2::password_hash::Error> {
-    let salt = SaltString::generate(&mut OsRng);
-    Ok(argon2()
-        .hash_password(password.as_bytes(), &salt)?
-        .to_string())
+fn hash_blocking(password: &str) -> Result<String, argon2id::Error> {
+    argon2id::hash(password)
 }
 
 fn dummy_hash() -> &'static str {
@@ -53,12 +44,7 @@ pub async fn verify(password: String, phc: Option<String>) -> Result<bool, ApiEr
     tokio::task::spawn_blocking(move || {
         let known = phc.is_some();
         let phc = phc.unwrap_or_else(|| dummy_hash().to_owned());
-        let Ok(parsed) = PasswordHash::new(&phc) else {
-            return false;
-        };
-        let ok = argon2()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok();
+        let ok = argon2id::verify(&password, &phc);
         known && ok
     })
     .await

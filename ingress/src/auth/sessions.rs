@@ -18,6 +18,10 @@ use uuid::Uuid;
 
 use crate::error::{ApiError, Code};
 
+/// The longest refresh token accepted: an issued one is a UUID, a dot and
+/// 43 characters of base64; anything longer is not one of ours.
+pub const MAX_REFRESH_TOKEN_LEN: usize = 512;
+
 /// A refresh token as handed to the client, and its id.
 #[derive(Debug, Clone)]
 pub struct IssuedRefresh {
@@ -131,6 +135,9 @@ impl Sessions {
     /// revoked as a result).
     pub async fn rotate(&self, token: &str) -> Result<(Refreshed, IssuedRefresh), ApiError> {
         let invalid = || ApiError::new(Code::RefreshTokenInvalid, "refresh token is not valid");
+        if token.is_empty() || token.len() > MAX_REFRESH_TOKEN_LEN {
+            return Err(invalid());
+        }
         let (id, secret) = token.split_once('.').ok_or_else(invalid)?;
         let token_id = Uuid::parse_str(id).map_err(|_| invalid())?;
         let mut tx = self.pool.begin().await?;

@@ -1,135 +1,81 @@
-//! The rules of catalog commands that need no IO: formats, lengths, ranges.
-//! The processor applies them before touching the database; each broken rule
-//! maps to one reason code of [`crate::reasons`].
+//! The rules of catalog commands that need no IO. Each value's rule lives in
+//! [`khlang_contract::values`] (the ingress checks requests with the same
+//! functions); here each broken rule maps to one reason code of
+//! [`crate::reasons`], and the processor applies them before touching the
+//! database.
 
-use khlang_contract::catalog::{valid_ean13, CreateProduct, UpdateProduct, UpsertWarehouse};
+use khlang_contract::catalog::{CreateProduct, UpdateProduct, UpsertWarehouse};
+use khlang_contract::values::{
+    Address, Barcodes, Description, Label, Name, Satang, Sku, StockLevel, ValueError, WarehouseCode,
+};
 
 use crate::reasons;
-
-/// Longest SKU, in characters.
-pub(crate) const SKU_MAX: usize = 40;
-/// Longest product or warehouse name, in characters.
-pub(crate) const NAME_MAX: usize = 200;
-/// Longest category or unit, in characters.
-pub(crate) const LABEL_MAX: usize = 50;
-/// Longest description, in characters.
-pub(crate) const DESCRIPTION_MAX: usize = 2000;
-/// Longest warehouse address, in characters.
-pub(crate) const ADDRESS_MAX: usize = 500;
-/// Most barcodes per product.
-pub(crate) const BARCODES_MAX: usize = 32;
 
 /// A broken rule: its reason code and a message for people.
 pub(crate) type Broken = (&'static str, String);
 
-/// 1–40 of `A-Z 0-9 - _ .`; upper case only, so one product has one SKU.
+/// The broken rule of `field` when `parsed` failed.
+fn broken<T>(reason: &'static str, field: &str, parsed: Result<T, ValueError>) -> Option<Broken> {
+    parsed
+        .err()
+        .map(|error| (reason, format!("{field} {}", error.message())))
+}
+
+/// Whether `sku` is a SKU ([`Sku`]).
 pub(crate) fn valid_sku(sku: &str) -> bool {
-    (1..=SKU_MAX).contains(&sku.len())
-        && sku
-            .chars()
-            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || matches!(c, '-' | '_' | '.'))
-}
-
-/// 2–16 of `A-Z 0-9 - _`.
-pub(crate) fn valid_warehouse_code(code: &str) -> bool {
-    (2..=16).contains(&code.len())
-        && code
-            .chars()
-            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || matches!(c, '-' | '_'))
-}
-
-/// Trimmed, 1..=`max` characters (not bytes: Thai counts per character),
-/// and on one line.
-fn valid_label(text: &str, max: usize) -> bool {
-    let trimmed = text.trim();
-    let count = trimmed.chars().count();
-    (1..=max).contains(&count) && !trimmed.chars().any(char::is_control)
+    Sku::parse(sku).is_ok()
 }
 
 fn check_name(field: &str, name: &str) -> Option<Broken> {
-    (!valid_label(name, NAME_MAX)).then(|| {
-        (
-            reasons::INVALID_NAME,
-            format!("{field} must be 1-{NAME_MAX} characters on one line"),
-        )
-    })
+    broken(reasons::INVALID_NAME, field, Name::parse(name))
 }
 
 fn check_category(category: &str) -> Option<Broken> {
-    (!valid_label(category, LABEL_MAX)).then(|| {
-        (
-            reasons::INVALID_CATEGORY,
-            format!("category must be 1-{LABEL_MAX} characters on one line"),
-        )
-    })
+    broken(
+        reasons::INVALID_CATEGORY,
+        "category",
+        Label::parse(category),
+    )
 }
 
 fn check_unit(unit: &str) -> Option<Broken> {
-    (!valid_label(unit, LABEL_MAX)).then(|| {
-        (
-            reasons::INVALID_UNIT,
-            format!("unit must be 1-{LABEL_MAX} characters on one line"),
-        )
-    })
+    broken(reasons::INVALID_UNIT, "unit", Label::parse(unit))
 }
 
 fn check_description(description: &str) -> Option<Broken> {
-    (description.trim().chars().count() > DESCRIPTION_MAX).then(|| {
-        (
-            reasons::INVALID_DESCRIPTION,
-            format!("description must be at most {DESCRIPTION_MAX} characters"),
-        )
-    })
+    broken(
+        reasons::INVALID_DESCRIPTION,
+        "description",
+        Description::parse(description),
+    )
 }
 
 fn check_barcodes(barcodes: &[String]) -> Option<Broken> {
-    if barcodes.len() > BARCODES_MAX {
-        return Some((
-            reasons::INVALID_BARCODE,
-            format!("at most {BARCODES_MAX} barcodes per product"),
-        ));
-    }
-    for (i, code) in barcodes.iter().enumerate() {
-        if !valid_ean13(code) {
-            return Some((
-                reasons::INVALID_BARCODE,
-                format!("{code:?} is not a valid EAN-13"),
-            ));
-        }
-        if barcodes[..i].contains(code) {
-            return Some((
-                reasons::INVALID_BARCODE,
-                format!("barcode {code} is listed twice"),
-            ));
-        }
-    }
-    None
+    broken(
+        reasons::INVALID_BARCODE,
+        "barcodes",
+        Barcodes::parse(barcodes),
+    )
 }
 
 fn check_money(field: &str, satang: i64) -> Option<Broken> {
-    (satang < 0).then(|| {
-        (
-            reasons::INVALID_PRICE,
-            format!("{field} must be at least 0 satang"),
-        )
-    })
+    broken(reasons::INVALID_PRICE, field, Satang::new(satang))
 }
 
 fn check_minimum(min_stock: i64) -> Option<Broken> {
-    (min_stock < 0).then(|| {
-        (
-            reasons::INVALID_MINIMUM,
-            "min_stock must be at least 0".to_owned(),
-        )
-    })
+    broken(
+        reasons::INVALID_MINIMUM,
+        "min_stock",
+        StockLevel::new(min_stock),
+    )
 }
 
 /// The description as stored: trimmed, `None` when empty.
 pub(crate) fn normalize_description(description: Option<&str>) -> Option<String> {
     description
-        .map(str::trim)
-        .filter(|d| !d.is_empty())
-        .map(str::to_owned)
+        .and_then(|d| Description::parse(d).ok())
+        .and_then(Description::non_empty)
+        .map(String::from)
 }
 
 /// The first rule a new product breaks (the SKU is checked by the caller).
@@ -167,22 +113,20 @@ pub(crate) fn check_update(u: &UpdateProduct) -> Option<Broken> {
 
 /// The first rule a warehouse breaks (the aggregate id is checked by the caller).
 pub(crate) fn check_warehouse(w: &UpsertWarehouse) -> Option<Broken> {
-    if !valid_warehouse_code(&w.code) {
-        return Some((
-            reasons::INVALID_WAREHOUSE_CODE,
-            "warehouse code must be 2-16 of A-Z 0-9 - _".to_owned(),
-        ));
-    }
-    check_name("name_th", &w.name_th)
-        .or_else(|| check_name("name_en", &w.name_en))
-        .or_else(|| {
-            (w.address.trim().chars().count() > ADDRESS_MAX).then(|| {
-                (
-                    reasons::INVALID_ADDRESS,
-                    format!("address must be at most {ADDRESS_MAX} characters"),
-                )
-            })
-        })
+    broken(
+        reasons::INVALID_WAREHOUSE_CODE,
+        "code",
+        WarehouseCode::parse(&w.code),
+    )
+    .or_else(|| check_name("name_th", &w.name_th))
+    .or_else(|| check_name("name_en", &w.name_en))
+    .or_else(|| {
+        broken(
+            reasons::INVALID_ADDRESS,
+            "address",
+            Address::parse(&w.address),
+        )
+    })
 }
 
 #[cfg(test)]
@@ -222,34 +166,6 @@ mod tests {
         free.price_satang = 0;
         free.description = None;
         assert_eq!(check_create(&free), None);
-    }
-
-    #[test]
-    fn skus_are_upper_case_letters_digits_and_dash_underscore_dot() {
-        for ok in ["A", "RICE-5KG", "SKU_001.B", &"X".repeat(40)] {
-            assert!(valid_sku(ok), "{ok}");
-        }
-        for bad in [
-            "",
-            "rice",
-            "RICE 5KG",
-            "ข้าว",
-            "A/B",
-            &"X".repeat(41),
-            "warehouse:BKK1",
-        ] {
-            assert!(!valid_sku(bad), "{bad}");
-        }
-    }
-
-    #[test]
-    fn warehouse_codes_are_2_to_16_without_dots() {
-        for ok in ["BK", "BKK-1", "CNX_2", &"W".repeat(16)] {
-            assert!(valid_warehouse_code(ok), "{ok}");
-        }
-        for bad in ["B", "bkk1", "BKK.1", "BKK 1", &"W".repeat(17)] {
-            assert!(!valid_warehouse_code(bad), "{bad}");
-        }
     }
 
     #[test]

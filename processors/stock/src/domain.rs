@@ -7,6 +7,7 @@
 //! `0 ≤ reserved ≤ on_hand`, `in_transit ≥ 0`, `available = on_hand − reserved`.
 
 use khlang_contract::stock::Levels;
+use khlang_contract::values::{Delta, Quantity, StockLevel, ValueError};
 
 use crate::reasons;
 
@@ -62,15 +63,19 @@ impl Item {
     }
 }
 
-fn positive(quantity: i64) -> Result<(), Refusal> {
-    if quantity > 0 && quantity <= 1_000_000_000 {
-        Ok(())
-    } else {
-        Err(refuse(
+/// The rule of a value (from [`khlang_contract::values`], shared with the
+/// ingress) as a refusal with `invalid_quantity`.
+fn units<T>(field: &str, parsed: Result<T, ValueError>) -> Result<T, Refusal> {
+    parsed.map_err(|error| {
+        refuse(
             reasons::INVALID_QUANTITY,
-            "quantity must be between 1 and 1,000,000,000",
-        ))
-    }
+            format!("{field} {}", error.message()),
+        )
+    })
+}
+
+fn positive(quantity: i64) -> Result<(), Refusal> {
+    units("quantity", Quantity::new(quantity)).map(|_| ())
 }
 
 fn take_available(item: Item, quantity: i64) -> Result<(), Refusal> {
@@ -116,12 +121,7 @@ pub fn issue(item: Item, quantity: i64) -> Result<Item, Refusal> {
 /// `invalid_quantity` for 0, `insufficient_stock` when it would fall below
 /// the reserved units.
 pub fn adjust(item: Item, delta: i64) -> Result<Item, Refusal> {
-    if delta == 0 || delta.unsigned_abs() > 1_000_000_000 {
-        return Err(refuse(
-            reasons::INVALID_QUANTITY,
-            "an adjustment changes on hand by 1 to 1,000,000,000 units",
-        ));
-    }
+    units("delta", Delta::new(delta))?;
     if delta < 0 {
         take_available(item, -delta)?;
     }
@@ -137,12 +137,7 @@ pub fn adjust(item: Item, delta: i64) -> Result<Item, Refusal> {
 /// `invalid_quantity` for a negative count, `insufficient_stock` for a
 /// count below the reserved units.
 pub fn count(item: Item, counted: i64) -> Result<(Item, i64), Refusal> {
-    if !(0..=1_000_000_000).contains(&counted) {
-        return Err(refuse(
-            reasons::INVALID_QUANTITY,
-            "a count is 0 to 1,000,000,000",
-        ));
-    }
+    units("counted", StockLevel::new(counted))?;
     if counted < item.reserved {
         return Err(refuse(
             reasons::INSUFFICIENT_STOCK,

@@ -10,6 +10,7 @@
 
 mod cache;
 mod config;
+pub mod password;
 mod processor;
 pub mod reasons;
 mod store;

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use khlang_contract::users::{UserCommand, UserEvent};
 use khlang_contract::{CommandOutcome, OutcomeStatus};
-use khlang_testkit::{kill9, read_committed, terminate};
+use khlang_testkit::{eventually, kill9, read_committed, terminate, wait_until_applied};
 use khlang_users::{reasons, UserCache, UserStore};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -283,9 +283,13 @@ async fn kill_9_at_random_moments_changes_nothing_about_the_result() {
     };
     let mut kills = 0;
     while kills < 5 {
-        tokio::time::sleep(Duration::from_millis(
-            rand::thread_rng().gen_range(800..3000),
-        ))
+        // Kill while this instance is applying: once it has recorded some
+        // outcomes of its own, then after a random few more.
+        let before = env.outcome_count().await;
+        let more = rand::thread_rng().gen_range(100..3000);
+        eventually("the processor applying commands", WAIT, || async {
+            (env.outcome_count().await >= before + more || producing.is_finished()).then_some(())
+        })
         .await;
         kill9(&mut processor);
         kills += 1;
@@ -293,6 +297,9 @@ async fn kill_9_at_random_moments_changes_nothing_about_the_result() {
     }
     producing.await.unwrap();
     env.wait_for_outcomes(unique_commands as i64, WAIT).await;
+    // Every record (duplicates included) is applied: the stored offsets are
+    // at the end of the topic, so the counts below are final.
+    wait_until_applied(&env.infra.brokers, &env.pool, env.commands.as_str(), WAIT).await;
     terminate(&mut processor);
     println!("crash test: killed the processor {kills} times");
 

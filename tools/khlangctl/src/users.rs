@@ -2,8 +2,8 @@
 //! processor like every other account.
 //!
 //! khlangctl never writes the users table. It reads the password from a
-//! file, hashes it with argon2id (OWASP parameters, as `khlang-seed-demo`
-//! does), produces a `RegisterUser` command with role `admin` to the users
+//! file, hashes it with argon2id (`khlang_users::password`, as the ingress
+//! and `khlang-seed-demo` do), produces a `RegisterUser` command with role `admin` to the users
 //! commands topic (key: the new user id, a UUIDv7), and waits for the
 //! command's outcome in `khlang_runtime.command_outcomes`, the table where
 //! the stream runtime records exactly one outcome per command id.
@@ -12,11 +12,10 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _};
-use argon2::password_hash::{PasswordHasher, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
 use khlang_codec::Codec;
 use khlang_contract::topics::{USERS_COMMANDS, USER_COMMAND_SUBJECT};
 use khlang_contract::users::{RegisterUser, UserCommand};
+use khlang_contract::values::Password;
 use khlang_contract::{Actor, Envelope, Role};
 use rdkafka::producer::FutureRecord;
 use sqlx::postgres::PgPoolOptions;
@@ -25,8 +24,6 @@ use sqlx::{PgPool, Row as _};
 use crate::cli::CreateAdminArgs;
 use crate::{kafka, Context, Status};
 
-/// Fewest characters a password may have.
-pub const MIN_PASSWORD_CHARS: usize = 12;
 /// The component named in the command's envelope.
 const COMPONENT: &str = "khlangctl";
 /// How often the outcome table is read.
@@ -35,8 +32,8 @@ const POLL: Duration = Duration::from_millis(250);
 /// The password in `path`, without its trailing newline.
 ///
 /// # Errors
-/// When the file cannot be read, is not UTF-8, or the password is shorter
-/// than [`MIN_PASSWORD_CHARS`].
+/// When the file cannot be read, is not UTF-8, or the password breaks the
+/// rule of [`Password`] (12-256 characters).
 pub fn read_password(path: &Path) -> anyhow::Result<String> {
     let bytes = std::fs::read(path)
         .with_context(|| format!("cannot read the password file {}", path.display()))?;
@@ -44,27 +41,26 @@ pub fn read_password(path: &Path) -> anyhow::Result<String> {
         .map_err(|_| anyhow::anyhow!("the password file {} is not UTF-8", path.display()))?;
     let password = text.trim_end_matches(['\n', '\r']);
     let chars = password.chars().count();
-    if chars < MIN_PASSWORD_CHARS {
+    if chars < Password::MIN_CHARS {
         bail!(
-            "the password in {} has {chars} characters; at least {MIN_PASSWORD_CHARS} are required",
-            path.display()
+            "the password in {} has {chars} characters; at least {} are required",
+            path.display(),
+            Password::MIN_CHARS
         );
     }
-    Ok(password.to_owned())
+    Password::parse(password)
+        .map(|p| p.expose().to_owned())
+        .map_err(|e| anyhow::anyhow!("the password in {} {e}", path.display()))
 }
 
-/// An argon2id PHC string with OWASP's parameters: 19 MiB, 2 iterations,
-/// 1 lane (the same as `khlang-seed-demo`).
+/// An argon2id PHC string with khlang's parameters
+/// ([`khlang_users::password`]).
 ///
 /// # Errors
 /// When hashing fails.
 pub fn hash_password(password: &str) -> anyhow::Result<String> {
-    let params = Params::new(19 * 1024, 2, 1, None).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
-    Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
-        .hash_password(password.as_bytes(), &salt)
-        .map_err(|e| anyhow::anyhow!("cannot hash the password: {e}"))?
-        .to_string())
+    khlang_users::password::hash(password)
+        .map_err(|e| anyhow::anyhow!("cannot hash the password: {e}"))
 }
 
 /// The default username: the email's local part, lowercased.
@@ -223,7 +219,6 @@ async fn outcome(pool: &PgPool, command_id: &str) -> anyhow::Result<Option<Outco
 #[cfg(test)]
 mod tests {
     use super::*;
-    use argon2::password_hash::{PasswordHash, PasswordVerifier};
 
     fn file(name: &str, content: &str) -> std::path::PathBuf {
         let path = std::env::temp_dir().join(format!(
@@ -247,19 +242,6 @@ mod tests {
         for path in [ok, short, thai] {
             let _ = std::fs::remove_file(path);
         }
-    }
-
-    #[test]
-    fn hashes_are_argon2id_with_owasp_parameters_and_verify() {
-        let hash = hash_password("correct horse battery").expect("hash");
-        assert!(
-            hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
-            "{hash}"
-        );
-        let parsed = PasswordHash::new(&hash).expect("phc");
-        assert!(Argon2::default()
-            .verify_password(b"correct horse battery", &parsed)
-            .is_ok());
     }
 
     #[test]

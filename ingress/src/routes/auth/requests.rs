@@ -25,8 +25,10 @@ pub struct LoginRequest {
 #[serde(deny_unknown_fields)]
 pub struct RefreshRequest {
     /// The refresh token from the last sign-in or refresh.
+    // Not validated here: any malformed token (empty, too long, no id) is
+    // `401 refresh_token_invalid` from Sessions::rotate, as docs/errors.md
+    // promises; clients decide on that code.
     #[schema(min_length = 1, max_length = 512)]
-    #[validate(length(min = 1, max = 512))]
     pub refresh_token: String,
 }
 

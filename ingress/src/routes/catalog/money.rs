@@ -1,11 +1,14 @@
 //! Amounts of money at the edge: the API speaks baht as a decimal string
 //! (`"125.50"`) or a whole number (`125`); Kafka and the database speak
-//! satang (`12550`). The conversion is exact, on the digits, never through
-//! floating point.
+//! satang (`12550`). The conversion and its rule are the contract's
+//! ([`Satang`]); this module only reads what a client sent, so that a bad
+//! amount is a field error rather than a malformed body.
 
 use std::borrow::Cow;
 use std::fmt;
 
+use khlang_contract::values::MAX_WHOLE_BAHT;
+pub use khlang_contract::values::{AmountError, Satang};
 use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
 use serde::{Serialize, Serializer};
@@ -13,109 +16,9 @@ use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, Type};
 use utoipa::openapi::RefOr;
 use validator::ValidationError;
 
-/// The most baht an amount may have before the decimal point.
-const MAX_WHOLE_DIGITS: usize = 13;
-/// The largest whole number of baht (13 nines): far from `i64` overflow.
-const MAX_WHOLE_BAHT: u64 = 9_999_999_999_999;
-/// What an amount as text must look like (also in the OpenAPI schema).
+/// What an amount as text must look like (also in the OpenAPI schema); the
+/// rule itself is [`Satang::parse_baht`].
 pub const BAHT_PATTERN: &str = r"^[0-9]{1,13}(\.[0-9]{1,2})?$";
-
-/// An amount in satang (1/100 baht), never negative.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Satang(i64);
-
-/// Why an amount is refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum AmountError {
-    /// Not digits with an optional point and one or two decimals.
-    #[error("must be baht as a decimal string such as \"125.50\" (at most 2 decimals) or a whole number")]
-    Format,
-    /// Three or more decimals: satang are the smallest unit.
-    #[error("must have at most 2 decimals (satang)")]
-    TooPrecise,
-    /// Below zero.
-    #[error("must not be negative")]
-    Negative,
-    /// More than [`MAX_WHOLE_BAHT`].
-    #[error("must be at most 9999999999999.99")]
-    TooLarge,
-    /// A JSON number with a fraction or exponent: floating point is not
-    /// exact, so fractions travel as strings.
-    #[error("a fraction must be sent as a string such as \"125.50\", not as a JSON number")]
-    Fraction,
-}
-
-impl Satang {
-    /// Satang as stored; `None` when negative.
-    #[must_use]
-    pub fn new(satang: i64) -> Option<Self> {
-        (satang >= 0).then_some(Self(satang))
-    }
-
-    /// The number of satang.
-    #[must_use]
-    pub fn get(self) -> i64 {
-        self.0
-    }
-
-    /// Parses baht written as `"125"`, `"125.5"` or `"125.50"`.
-    ///
-    /// # Errors
-    /// When the text is not such an amount.
-    pub fn parse_baht(text: &str) -> Result<Self, AmountError> {
-        if text.starts_with('-') {
-            return Err(AmountError::Negative);
-        }
-        let (whole, fraction) = match text.split_once('.') {
-            Some((whole, fraction)) => (whole, Some(fraction)),
-            None => (text, None),
-        };
-        let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-        if !digits(whole) || fraction.is_some_and(|f| !digits(f)) {
-            return Err(AmountError::Format);
-        }
-        let fraction = fraction.unwrap_or("");
-        if fraction.len() > 2 {
-            return Err(AmountError::TooPrecise);
-        }
-        let whole = whole.trim_start_matches('0');
-        if whole.len() > MAX_WHOLE_DIGITS {
-            return Err(AmountError::TooLarge);
-        }
-        // at most 13 digits, so these fit; no floating point anywhere
-        let baht: i64 = if whole.is_empty() {
-            0
-        } else {
-            whole.parse().map_err(|_| AmountError::Format)?
-        };
-        let satang: i64 = match fraction.len() {
-            0 => 0,
-            1 => fraction.parse::<i64>().map_err(|_| AmountError::Format)? * 10,
-            _ => fraction.parse().map_err(|_| AmountError::Format)?,
-        };
-        Ok(Self(baht * 100 + satang))
-    }
-
-    /// A whole number of baht.
-    ///
-    /// # Errors
-    /// When it is too large.
-    pub fn from_whole_baht(baht: u64) -> Result<Self, AmountError> {
-        if baht > MAX_WHOLE_BAHT {
-            return Err(AmountError::TooLarge);
-        }
-        i64::try_from(baht)
-            .map(|b| Self(b * 100))
-            .map_err(|_| AmountError::TooLarge)
-    }
-}
-
-/// Baht with exactly two decimals: `12550` satang is `"125.50"`.
-impl fmt::Display for Satang {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}.{:02}", self.0 / 100, self.0 % 100)
-    }
-}
 
 /// An amount as a client sent it. Deserialising never fails on the value,
 /// so that a bad amount is a `422` with a field error (through
@@ -184,10 +87,9 @@ impl Serialize for BahtInput {
 /// # Errors
 /// The reason, as a field error with code `amount`.
 pub fn valid_amount(value: &BahtInput) -> Result<(), ValidationError> {
-    value
-        .0
-        .map(|_| ())
-        .map_err(|e| ValidationError::new("amount").with_message(Cow::Owned(e.to_string())))
+    value.0.map(|_| ()).map_err(|e| {
+        ValidationError::new(e.code().as_str()).with_message(Cow::Owned(e.to_string()))
+    })
 }
 
 impl utoipa::PartialSchema for BahtInput {
@@ -271,21 +173,6 @@ mod tests {
         ] {
             assert_eq!(parse(bad), Err(AmountError::Format), "{bad}");
         }
-    }
-
-    #[test]
-    fn satang_print_with_two_decimals() {
-        for (satang, text) in [
-            (12_550, "125.50"),
-            (1_999, "19.99"),
-            (10, "0.10"),
-            (0, "0.00"),
-        ] {
-            let amount = Satang::new(satang).expect("not negative");
-            assert_eq!(amount.to_string(), text);
-            assert_eq!(Satang::parse_baht(text), Ok(amount));
-        }
-        assert_eq!(Satang::new(-1), None);
     }
 
     #[test]

@@ -1,18 +1,18 @@
-//! The catalog's read handlers, and the reads of the catalog processor's
-//! state (`catalog.*`) they answer from.
+//! The catalog's read handlers: authorize, parse the query, read through
+//! [`super::queries`], page the answer.
 
 use axum::extract::{Path, State};
 use axum::Json;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use sqlx::Row as _;
 
+use super::queries;
 use super::requests::{ProductQuery, WarehouseQuery};
 use super::views::{ProductPage, ProductView, WarehousePage, WarehouseView};
 use crate::auth::Principal;
 use crate::error::{ApiError, Code};
 use crate::extract::LaterQuery;
-use crate::routes::rules::{escape_like, is_sku, is_warehouse_code};
+use crate::routes::rules::{is_sku, is_warehouse_code};
 use crate::scopes::Scope;
 use crate::state::AppState;
 
@@ -32,18 +32,7 @@ pub async fn list_products(
     let query: ProductQuery = query.parse()?;
     let after = after_token(query.page_token.as_deref(), is_sku)?;
     let size = query.page_size.unwrap_or(20);
-    let rows = sqlx::query(include_str!("../../queries/list_products.sql"))
-        .bind(query.q.as_deref().map(escape_like))
-        .bind(&query.category)
-        .bind(&query.status)
-        .bind(after)
-        .bind(size + 1)
-        .fetch_all(&state.pool)
-        .await?;
-    let items = rows
-        .iter()
-        .map(ProductView::from_row)
-        .collect::<Result<Vec<_>, _>>()?;
+    let items = queries::products(&state, &query, after, size + 1).await?;
     let (items, next_page_token) = page_of(items, size, |p| p.sku.as_str());
     Ok(Json(ProductPage {
         items,
@@ -83,16 +72,7 @@ pub async fn list_warehouses(
     let query: WarehouseQuery = query.parse()?;
     let after = after_token(query.page_token.as_deref(), is_warehouse_code)?;
     let size = query.page_size.unwrap_or(100);
-    let rows = sqlx::query(include_str!("../../queries/list_warehouses.sql"))
-        .bind(query.active)
-        .bind(after)
-        .bind(size + 1)
-        .fetch_all(&state.pool)
-        .await?;
-    let items = rows
-        .iter()
-        .map(WarehouseView::from_row)
-        .collect::<Result<Vec<_>, _>>()?;
+    let items = queries::warehouses(&state, query.active, after, size + 1).await?;
     let (items, next_page_token) = page_of(items, size, |w| w.code.as_str());
     Ok(Json(WarehousePage {
         items,
@@ -117,12 +97,10 @@ pub async fn get_warehouse(
     if !is_warehouse_code(&code) {
         return Err(not_found());
     }
-    let row = sqlx::query(include_str!("../../queries/get_warehouse_view.sql"))
-        .bind(&code)
-        .fetch_optional(&state.pool)
+    queries::warehouse(&state, &code)
         .await?
-        .ok_or_else(not_found)?;
-    Ok(Json(WarehouseView::from_row(&row)?))
+        .map(Json)
+        .ok_or_else(not_found)
 }
 
 fn product_not_found() -> ApiError {
@@ -134,12 +112,9 @@ pub(super) async fn load_product(state: &AppState, sku: &str) -> Result<ProductV
     if !is_sku(sku) {
         return Err(product_not_found());
     }
-    let row = sqlx::query(include_str!("../../queries/get_product_view.sql"))
-        .bind(sku)
-        .fetch_optional(&state.pool)
+    queries::product(state, sku)
         .await?
-        .ok_or_else(product_not_found)?;
-    Ok(ProductView::from_row(&row)?)
+        .ok_or_else(product_not_found)
 }
 
 /// A page token: the last key of the page, opaque to clients.
@@ -171,54 +146,6 @@ fn page_of<T>(mut items: Vec<T>, size: i64, key: impl Fn(&T) -> &str) -> (Vec<T>
     (items, next)
 }
 
-/// Satang as baht text with two decimals; tolerates what the processor
-/// never stores (a negative amount) instead of failing the read.
-fn baht_text(satang: i64) -> String {
-    let sign = if satang < 0 { "-" } else { "" };
-    let abs = satang.unsigned_abs();
-    format!("{sign}{}.{:02}", abs / 100, abs % 100)
-}
-
-impl ProductView {
-    fn from_row(row: &sqlx::postgres::PgRow) -> Result<Self, sqlx::Error> {
-        let price_satang: i64 = row.try_get("price_satang")?;
-        let cost_satang: i64 = row.try_get("cost_satang")?;
-        Ok(Self {
-            sku: row.try_get("sku")?,
-            name_th: row.try_get("name_th")?,
-            name_en: row.try_get("name_en")?,
-            description: row.try_get("description")?,
-            category: row.try_get("category")?,
-            unit: row.try_get("unit")?,
-            barcodes: row.try_get("barcodes")?,
-            price: baht_text(price_satang),
-            price_satang,
-            cost: baht_text(cost_satang),
-            cost_satang,
-            min_stock: row.try_get("min_stock")?,
-            status: row.try_get("status")?,
-            version: row.try_get("version")?,
-            created_at: row.try_get("created_at")?,
-            updated_at: row.try_get("updated_at")?,
-        })
-    }
-}
-
-impl WarehouseView {
-    fn from_row(row: &sqlx::postgres::PgRow) -> Result<Self, sqlx::Error> {
-        Ok(Self {
-            code: row.try_get("code")?,
-            name_th: row.try_get("name_th")?,
-            name_en: row.try_get("name_en")?,
-            address: row.try_get("address")?,
-            active: row.try_get("active")?,
-            version: row.try_get("version")?,
-            created_at: row.try_get("created_at")?,
-            updated_at: row.try_get("updated_at")?,
-        })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -234,11 +161,5 @@ mod tests {
         );
         assert_eq!(page_of(vec!["A"], 2, |s| s).1, None);
         assert!(after_token(Some("bm90IGEgc2t1"), is_sku).is_err());
-    }
-
-    #[test]
-    fn negative_amounts_still_read() {
-        assert_eq!(baht_text(12_550), "125.50");
-        assert_eq!(baht_text(-5), "-0.05");
     }
 }

@@ -1,95 +1,19 @@
 //! What clients send to `/v1/products` and `/v1/warehouses`: bodies and
 //! query parameters, their validation and their OpenAPI schemas.
 
-use khlang_contract::catalog::valid_ean13;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use validator::{Validate, ValidationError};
 
 use super::money::{valid_amount, BahtInput};
-use crate::routes::rules::is_sku;
+use crate::routes::rules::{
+    valid_address, valid_barcodes, valid_description, valid_label, valid_level, valid_name,
+    valid_sku,
+};
 
-// The limits mirror the catalog processor's rules
-// (processors/catalog/src/rules.rs), so that nearly every command it would
-// reject is a 422 here instead.
-/// Most barcodes one product may carry.
-const MAX_BARCODES: usize = 32;
-/// Longest product or warehouse name, in characters.
-const NAME_MAX: usize = 200;
-/// Longest category or unit, in characters.
-const LABEL_MAX: usize = 50;
-/// Longest description, in characters.
-const DESCRIPTION_MAX: usize = 2000;
-/// Longest warehouse address, in characters.
-const ADDRESS_MAX: usize = 500;
-
-fn valid_sku(value: &str) -> Result<(), ValidationError> {
-    is_sku(value).then_some(()).ok_or_else(|| {
-        ValidationError::new("sku")
-            .with_message("must be 1-40 of A-Z 0-9 - _ . (upper case)".into())
-    })
-}
-
-/// Trimmed, 1..=`max` characters (not bytes: Thai counts per character),
-/// on one line. The `pattern` of these fields in the OpenAPI schemas says
-/// the same for generators: no control characters, something not blank.
-fn valid_line(value: &str, max: usize) -> Result<(), ValidationError> {
-    let trimmed = value.trim();
-    if trimmed.chars().any(char::is_control) {
-        return Err(ValidationError::new("line").with_message("must be on one line".into()));
-    }
-    (1..=max)
-        .contains(&trimmed.chars().count())
-        .then_some(())
-        .ok_or_else(|| {
-            ValidationError::new("length")
-                .with_message(format!("must be 1-{max} characters").into())
-        })
-}
-
-fn valid_name(value: &str) -> Result<(), ValidationError> {
-    valid_line(value, NAME_MAX)
-}
-
-fn valid_label(value: &str) -> Result<(), ValidationError> {
-    valid_line(value, LABEL_MAX)
-}
-
-fn valid_at_most(value: &str, max: usize) -> Result<(), ValidationError> {
-    (value.trim().chars().count() <= max)
-        .then_some(())
-        .ok_or_else(|| {
-            ValidationError::new("length")
-                .with_message(format!("must be at most {max} characters").into())
-        })
-}
-
-fn valid_address(value: &str) -> Result<(), ValidationError> {
-    valid_at_most(value, ADDRESS_MAX)
-}
-
-fn valid_description(value: &str) -> Result<(), ValidationError> {
-    valid_at_most(value, DESCRIPTION_MAX)
-}
-
-fn valid_barcodes(value: &[String]) -> Result<(), ValidationError> {
-    if value.len() > MAX_BARCODES {
-        return Err(ValidationError::new("length")
-            .with_message(format!("must be at most {MAX_BARCODES} barcodes").into()));
-    }
-    if let Some(bad) = value.iter().find(|b| !valid_ean13(b)) {
-        return Err(ValidationError::new("ean13").with_message(
-            format!("{bad:?} is not an EAN-13 (13 digits with a correct check digit)").into(),
-        ));
-    }
-    let mut seen = std::collections::HashSet::new();
-    if let Some(twice) = value.iter().find(|b| !seen.insert(b.as_str())) {
-        return Err(
-            ValidationError::new("unique").with_message(format!("{twice:?} is given twice").into())
-        );
-    }
-    Ok(())
-}
+// Every value's rule is the contract's (khlang_contract::values), which the
+// catalog processor checks too: a request that passes here is never
+// rejected by the processor for a value's format.
 
 fn valid_status(value: &str) -> Result<(), ValidationError> {
     matches!(value, "active" | "discontinued")
@@ -169,9 +93,10 @@ pub struct CreateProductRequest {
     #[schema(inline)]
     #[validate(custom(function = "valid_amount"))]
     pub cost: BahtInput,
-    /// Default minimum available stock per warehouse (0 for none).
-    #[schema(minimum = 0)]
-    #[validate(range(min = 0))]
+    /// Default minimum available stock per warehouse (0 for none), up to
+    /// 1,000,000,000.
+    #[schema(minimum = 0, maximum = 1_000_000_000)]
+    #[validate(custom(function = "valid_level"))]
     pub min_stock: i64,
 }
 
@@ -249,9 +174,9 @@ pub struct UpdateProductRequest {
     #[schema(inline, nullable = false)]
     #[validate(custom(function = "valid_amount"))]
     pub cost: Option<BahtInput>,
-    /// Default minimum available stock per warehouse.
-    #[schema(minimum = 0, nullable = false)]
-    #[validate(range(min = 0))]
+    /// Default minimum available stock per warehouse, up to 1,000,000,000.
+    #[schema(minimum = 0, maximum = 1_000_000_000, nullable = false)]
+    #[validate(custom(function = "valid_level"))]
     pub min_stock: Option<i64>,
 }
 
@@ -357,17 +282,4 @@ pub struct WarehouseQuery {
     #[param(max_length = 64)]
     #[validate(length(max = 64))]
     pub page_token: Option<String>,
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn barcodes_are_checked_and_unique() {
-        assert!(valid_barcodes(&[]).is_ok());
-        assert!(valid_barcodes(&["8850999320014".into(), "4006381333931".into()]).is_ok());
-        assert!(valid_barcodes(&["4006381333932".into()]).is_err());
-        assert!(valid_barcodes(&["8850999320014".into(), "8850999320014".into()]).is_err());
-    }
 }

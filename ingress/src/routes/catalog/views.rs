@@ -81,3 +81,22 @@ pub struct WarehousePage {
     /// Pass as `page_token` for the next page; null on the last.
     pub next_page_token: Option<String>,
 }
+
+/// Satang as baht text with two decimals; tolerates what the processor
+/// never stores (a negative amount) instead of failing the read.
+pub(super) fn baht_text(satang: i64) -> String {
+    let sign = if satang < 0 { "-" } else { "" };
+    let abs = satang.unsigned_abs();
+    format!("{sign}{}.{:02}", abs / 100, abs % 100)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn negative_amounts_still_read() {
+        assert_eq!(baht_text(12_550), "125.50");
+        assert_eq!(baht_text(-5), "-0.05");
+    }
+}

@@ -7,6 +7,7 @@ use khlang_contract::catalog::{
     warehouse_key, CatalogCommand, CreateProduct, DiscontinueProduct, UpdateProduct,
     UpsertWarehouse,
 };
+use khlang_contract::values::{Address, Label, Name, ValueError, WarehouseCode};
 
 use super::money::{BahtInput, Satang};
 use super::reads::load_product;
@@ -15,7 +16,7 @@ use super::requests::{
 };
 use crate::auth::Principal;
 use crate::error::ApiError;
-use crate::routes::rules::is_warehouse_code;
+use crate::routes::rules::text;
 use crate::scopes::Scope;
 use crate::state::AppState;
 use crate::write::{CommandAccepted, WriteRequest, Writer};
@@ -51,11 +52,11 @@ fn create(writer: &Writer<'_>, request: CreateProductRequest) -> Result<CatalogC
         price_satang: satang(&request.price, "price")?,
         cost_satang: satang(&request.cost, "cost")?,
         sku: request.sku,
-        name_th: trimmed(request.name_th),
-        name_en: trimmed(request.name_en),
+        name_th: text("name_th", Name::parse(&request.name_th))?,
+        name_en: text("name_en", Name::parse(&request.name_en))?,
         description: request.description,
-        category: trimmed(request.category),
-        unit: trimmed(request.unit),
+        category: text("category", Label::parse(&request.category))?,
+        unit: text("unit", Label::parse(&request.unit))?,
         barcodes: request.barcodes,
         min_stock: request.min_stock,
     });
@@ -112,11 +113,11 @@ async fn update(
             .as_ref()
             .map(|c| satang(c, "cost"))
             .transpose()?,
-        name_th: request.name_th.map(trimmed),
-        name_en: request.name_en.map(trimmed),
+        name_th: optional("name_th", request.name_th.as_deref(), Name::parse)?,
+        name_en: optional("name_en", request.name_en.as_deref(), Name::parse)?,
         description: request.description,
-        category: request.category.map(trimmed),
-        unit: request.unit.map(trimmed),
+        category: optional("category", request.category.as_deref(), Label::parse)?,
+        unit: optional("unit", request.unit.as_deref(), Label::parse)?,
         barcodes: request.barcodes,
         min_stock: request.min_stock,
     });
@@ -194,20 +195,19 @@ fn upsert(
     code: String,
     request: UpsertWarehouseRequest,
 ) -> Result<CatalogCommand, ApiError> {
-    if !is_warehouse_code(&code) {
-        return Err(ApiError::field(
-            "code",
-            "code",
-            "must be 2-16 of A-Z 0-9 - _ (upper case)",
-        ));
-    }
-    let mut command =
-        CatalogCommand::empty(writer.envelope("UpsertWarehouse"), warehouse_key(&code));
+    // the field error code of a bad code in the path stays `code`, as the
+    // field is named
+    let code = WarehouseCode::parse(&code)
+        .map_err(|error| ApiError::field("code", "code", error.message()))?;
+    let mut command = CatalogCommand::empty(
+        writer.envelope("UpsertWarehouse"),
+        warehouse_key(code.as_str()),
+    );
     command.upsert_warehouse = Some(UpsertWarehouse {
-        code,
-        name_th: trimmed(request.name_th),
-        name_en: trimmed(request.name_en),
-        address: trimmed(request.address),
+        code: code.into(),
+        name_th: text("name_th", Name::parse(&request.name_th))?,
+        name_en: text("name_en", Name::parse(&request.name_en))?,
+        address: text("address", Address::parse(&request.address))?,
         active: request.active,
     });
     Ok(command)
@@ -218,9 +218,14 @@ fn satang(amount: &BahtInput, field: &str) -> Result<i64, ApiError> {
     amount
         .satang()
         .map(Satang::get)
-        .map_err(|e| ApiError::field(field, "amount", e.to_string()))
+        .map_err(|e| ApiError::field(field, e.code().as_str(), e.to_string()))
 }
 
-fn trimmed(text: String) -> String {
-    text.trim().to_owned()
+/// The text of an optional field's value ([`text`]).
+fn optional<T: Into<String>>(
+    field: &str,
+    given: Option<&str>,
+    parse: fn(&str) -> Result<T, ValueError>,
+) -> Result<Option<String>, ApiError> {
+    given.map(|t| text(field, parse(t))).transpose()
 }

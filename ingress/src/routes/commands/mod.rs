@@ -7,3 +7,13 @@
 
 pub mod reads;
 pub mod requests;
+
+use axum::routing::get;
+use axum::Router;
+
+use crate::state::AppState;
+
+/// The route of command outcomes.
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/v1/commands/{id}", get(reads::get_command))
+}

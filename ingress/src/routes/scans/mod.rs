@@ -10,3 +10,18 @@
 
 pub mod requests;
 pub mod writes;
+
+use axum::extract::DefaultBodyLimit;
+use axum::routing::post;
+use axum::Router;
+
+use crate::state::AppState;
+
+/// The route of scanner batches, with its own body limit
+/// (`http.scan_body_limit_bytes`).
+pub fn routes(body_limit: usize) -> Router<AppState> {
+    Router::new().route(
+        "/v1/scans",
+        post(writes::post_scans).layer(DefaultBodyLimit::max(body_limit)),
+    )
+}

@@ -6,7 +6,7 @@ use utoipa::ToSchema;
 use validator::Validate;
 
 use crate::error::FieldError;
-use crate::routes::rules::{valid_sku, valid_warehouse};
+use crate::routes::rules::{valid_level, valid_quantity, valid_sku, valid_warehouse};
 
 /// Most lines in one batch.
 pub const MAX_LINES: usize = 10_000;
@@ -55,10 +55,10 @@ pub struct ScanLine {
     #[validate(custom(function = "valid_warehouse"))]
     pub warehouse: String,
     /// Units (receive, pick, move).
-    #[validate(range(min = 1, max = 1_000_000_000))]
+    #[validate(custom(function = "valid_quantity"))]
     pub quantity: Option<i64>,
     /// Units counted (count).
-    #[validate(range(min = 0, max = 1_000_000_000))]
+    #[validate(custom(function = "valid_level"))]
     pub counted: Option<i64>,
     /// Destination (move).
     #[validate(custom(function = "valid_warehouse"))]

@@ -55,8 +55,10 @@ struct Batch {
 fn batch_of(writer: &Writer<'_>, body: &WriteBody) -> Result<Batch, ApiError> {
     let bytes = body.bytes()?;
     let ndjson = body.content_type().is_some_and(|v| {
+        // media types are case-insensitive (RFC 9110 §8.3.1)
         let mime = v.split(';').next().unwrap_or("").trim();
-        mime == "application/x-ndjson" || mime == "application/jsonl"
+        mime.eq_ignore_ascii_case("application/x-ndjson")
+            || mime.eq_ignore_ascii_case("application/jsonl")
     });
     if !ndjson {
         return Err(ApiError::new(
@@ -99,14 +101,14 @@ fn batch_of(writer: &Writer<'_>, body: &WriteBody) -> Result<Batch, ApiError> {
             ));
             continue;
         }
-        let scan: ScanLine = match serde_json::from_str(line) {
+        let scan: ScanLine = match crate::extract::from_json_slice(line.as_bytes()) {
             Ok(scan) => scan,
             Err(e) => {
                 results.push(invalid(
                     number,
                     "line",
                     "malformed",
-                    format!("not a valid scan: {e}"),
+                    format!("not a valid scan: {}", e.message),
                 ));
                 continue;
             }

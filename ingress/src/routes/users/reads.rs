@@ -1,19 +1,18 @@
-//! The users read handlers, and the reads of the users processor's state
-//! (`users.*`) they and the writes answer from.
+//! The users read handlers: authorize, parse the query, read through
+//! [`super::queries`], page the answer.
 
 use axum::extract::{Path, State};
 use axum::Json;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use sqlx::Row as _;
 use uuid::Uuid;
 
+use super::queries;
 use super::requests::ListQuery;
 use super::views::{UserPage, UserView};
 use crate::auth::Principal;
 use crate::error::{ApiError, Code};
 use crate::extract::LaterQuery;
-use crate::routes::rules::escape_like;
 use crate::scopes::Scope;
 use crate::state::AppState;
 
@@ -57,18 +56,7 @@ pub async fn list(
         ),
     };
     let size = query.page_size.unwrap_or(20);
-    let rows = sqlx::query(include_str!("../../queries/list_users.sql"))
-        .bind(&query.role)
-        .bind(query.active)
-        .bind(query.q.as_deref().map(escape_like))
-        .bind(after)
-        .bind(size + 1)
-        .fetch_all(&state.pool)
-        .await?;
-    let mut items = rows
-        .iter()
-        .map(UserView::from_row)
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut items = queries::users(&state, &query, after, size + 1).await?;
     let more = items.len() > usize::try_from(size).unwrap_or(usize::MAX);
     items.truncate(usize::try_from(size).unwrap_or(0));
     let next_page_token = if more {
@@ -111,27 +99,7 @@ pub(super) fn parse_id(id: &str) -> Result<Uuid, ApiError> {
 
 /// The account, or `user_not_found`.
 pub(super) async fn load(state: &AppState, user_id: Uuid) -> Result<UserView, ApiError> {
-    let row = sqlx::query(include_str!("../../queries/get_user_view.sql"))
-        .bind(user_id)
-        .fetch_optional(&state.pool)
+    queries::user(state, user_id)
         .await?
-        .ok_or_else(|| ApiError::new(Code::UserNotFound, "no such user"))?;
-    Ok(UserView::from_row(&row)?)
-}
-
-impl UserView {
-    fn from_row(row: &sqlx::postgres::PgRow) -> Result<Self, sqlx::Error> {
-        Ok(Self {
-            user_id: row.try_get::<Uuid, _>("user_id")?.to_string(),
-            email: row.try_get("email")?,
-            username: row.try_get("username")?,
-            display_name: row.try_get("display_name")?,
-            role: row.try_get("role")?,
-            active: row.try_get("active")?,
-            scopes: row.try_get("scopes")?,
-            version: row.try_get("version")?,
-            created_at: row.try_get("created_at")?,
-            updated_at: row.try_get("updated_at")?,
-        })
-    }
+        .ok_or_else(|| ApiError::new(Code::UserNotFound, "no such user"))
 }

@@ -6,26 +6,7 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use validator::{Validate, ValidationError};
 
-use crate::auth::password::MIN_PASSWORD_LEN;
-
-fn valid_username(value: &str) -> Result<(), ValidationError> {
-    let ok = (3..=32).contains(&value.len())
-        && value
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'));
-    ok.then_some(()).ok_or_else(|| {
-        ValidationError::new("username").with_message("must be 3-32 of a-z 0-9 . _ -".into())
-    })
-}
-
-fn valid_display_name(value: &str) -> Result<(), ValidationError> {
-    let trimmed = value.trim();
-    (!trimmed.is_empty() && trimmed.chars().count() <= 100)
-        .then_some(())
-        .ok_or_else(|| {
-            ValidationError::new("length").with_message("must be 1-100 characters".into())
-        })
-}
+use crate::routes::rules::{valid_display_name, valid_email, valid_password, valid_username};
 
 fn valid_role(value: &str) -> Result<(), ValidationError> {
     value.parse::<Role>().map(|_| ()).map_err(|_| {
@@ -45,16 +26,6 @@ fn valid_person_role(value: &str) -> Result<(), ValidationError> {
     }
 }
 
-fn valid_password_rule(value: &str) -> Result<(), ValidationError> {
-    (MIN_PASSWORD_LEN..=256)
-        .contains(&value.chars().count())
-        .then_some(())
-        .ok_or_else(|| {
-            ValidationError::new("length")
-                .with_message(format!("must be {MIN_PASSWORD_LEN}-256 characters").into())
-        })
-}
-
 /// A new person's account.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -65,7 +36,7 @@ fn valid_password_rule(value: &str) -> Result<(), ValidationError> {
 pub struct CreateUser {
     /// Email, unique.
     #[schema(max_length = 254, format = "email")]
-    #[validate(email(message = "must be an email address"), length(max = 254))]
+    #[validate(custom(function = "valid_email"))]
     pub email: String,
     /// Username, unique: 3-32 of a-z 0-9 . _ -
     #[schema(min_length = 3, max_length = 32, pattern = "^[a-z0-9._-]{3,32}$")]
@@ -81,7 +52,7 @@ pub struct CreateUser {
     pub display_name: String,
     /// Password, 12-256 characters.
     #[schema(min_length = 12, max_length = 256)]
-    #[validate(custom(function = "valid_password_rule"))]
+    #[validate(custom(function = "valid_password"))]
     pub password: String,
     /// admin, manager, warehouse_staff or report_viewer.
     #[schema(pattern = "^(admin|manager|warehouse_staff|report_viewer)$")]
@@ -96,7 +67,7 @@ pub struct CreateUser {
 pub struct UpdateUserRequest {
     /// New email.
     #[schema(max_length = 254, format = "email", nullable = false)]
-    #[validate(email(message = "must be an email address"), length(max = 254))]
+    #[validate(custom(function = "valid_email"))]
     pub email: Option<String>,
     /// New display name, 1-100 characters, not only spaces.
     #[schema(
@@ -109,7 +80,7 @@ pub struct UpdateUserRequest {
     pub display_name: Option<String>,
     /// New password.
     #[schema(min_length = 12, max_length = 256, nullable = false)]
-    #[validate(custom(function = "valid_password_rule"))]
+    #[validate(custom(function = "valid_password"))]
     pub password: Option<String>,
 }
 

@@ -7,6 +7,7 @@ use axum::response::Response;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use khlang_contract::users::{ChangeRole, DeactivateUser, RegisterUser, UpdateUser, UserCommand};
+use khlang_contract::values::DisplayName;
 use khlang_contract::Role;
 use rand::RngCore as _;
 use uuid::Uuid;
@@ -18,6 +19,7 @@ use super::requests::{
 use crate::auth::password;
 use crate::auth::Principal;
 use crate::error::ApiError;
+use crate::routes::rules::text;
 use crate::scopes::Scope;
 use crate::state::AppState;
 use crate::write::{WriteRequest, Writer};
@@ -55,7 +57,7 @@ async fn register(writer: &Writer<'_>, request: CreateUser) -> Result<UserComman
     command.register = Some(RegisterUser {
         email: request.email,
         username: request.username,
-        display_name: request.display_name.trim().to_owned(),
+        display_name: text("display_name", DisplayName::parse(&request.display_name))?,
         password_hash,
         role: request.role,
         scopes: None,
@@ -130,7 +132,7 @@ async fn register_machine(
         // accounts need an email; `.invalid` is reserved and never delivers
         email: format!("{}@{}.khlang.invalid", request.username, role),
         username: request.username,
-        display_name: request.display_name.trim().to_owned(),
+        display_name: text("display_name", DisplayName::parse(&request.display_name))?,
         password_hash,
         role: role.as_str().to_owned(),
         scopes: Some(request.scopes),
@@ -185,7 +187,11 @@ async fn change(
     let mut command = UserCommand::empty(writer.envelope("UpdateUser"), user_id.to_string());
     command.update = Some(UpdateUser {
         email: request.email,
-        display_name: request.display_name.map(|d| d.trim().to_owned()),
+        display_name: request
+            .display_name
+            .as_deref()
+            .map(|d| text("display_name", DisplayName::parse(d)))
+            .transpose()?,
         password_hash,
     });
     Ok(command)

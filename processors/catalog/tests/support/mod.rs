@@ -19,6 +19,7 @@ use khlang_contract::topics::{
     CATALOG_COMMANDS, CATALOG_COMMANDS_DLQ, CATALOG_COMMAND_SUBJECT, CATALOG_EVENTS,
     COMMAND_OUTCOMES,
 };
+use khlang_contract::values::Ean13;
 use khlang_contract::{Actor, ActorKind, Envelope, TopicName};
 use khlang_testkit::{
     outcomes, read_committed, send_record, unique_suffix, Infra, Processor, ProcessorEnv,
@@ -45,6 +46,8 @@ pub struct TestEnv {
     pub producer: FutureProducer,
     pub partitions: i32,
     pub processor: Processor,
+    /// The processor's consumer group (`khlang-<service>`).
+    pub group: String,
 }
 
 impl TestEnv {
@@ -79,6 +82,7 @@ impl TestEnv {
             },
         );
         Self {
+            group: format!("khlang-catalog-{suffix}"),
             pool: database.pool().clone(),
             database,
             processor,
@@ -223,20 +227,7 @@ impl TestEnv {
 
 /// The EAN-13 with the 12 digits of `n` (zero-padded) and its check digit.
 pub fn ean13(n: u64) -> String {
-    let body = format!("{:012}", n % 1_000_000_000_000);
-    let sum: u32 = body
-        .chars()
-        .enumerate()
-        .map(|(i, c)| {
-            let d = c.to_digit(10).unwrap();
-            if i % 2 == 0 {
-                d
-            } else {
-                d * 3
-            }
-        })
-        .sum();
-    format!("{body}{}", (10 - sum % 10) % 10)
+    Ean13::from_body(n).into_inner()
 }
 
 pub fn envelope(kind: &str) -> Envelope {

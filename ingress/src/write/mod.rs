@@ -22,91 +22,33 @@
 //! A route handler only parses, authorizes, and hands its command to this
 //! module; no route builds an envelope or talks to Kafka itself.
 
-use std::collections::HashSet;
-use std::convert::Infallible;
-use std::time::Duration;
+mod command;
+mod outcome;
+mod request;
 
-use axum::body::Bytes;
-use axum::extract::{FromRequest, Request};
-use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use std::collections::HashSet;
+
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use khlang_contract::catalog::CatalogCommand;
-use khlang_contract::stock::StockCommand;
-use khlang_contract::topics::{
-    CATALOG_COMMAND_SUBJECT, STOCK_COMMAND_SUBJECT, USER_COMMAND_SUBJECT,
-};
-use khlang_contract::users::UserCommand;
-use khlang_contract::{Envelope, Subject, TopicName};
-use serde::de::DeserializeOwned;
+use khlang_contract::{Actor, Envelope};
 use serde::{Deserialize, Serialize};
-use sqlx::Row as _;
 use utoipa::ToSchema;
 use uuid::Uuid;
-use validator::Validate;
 
+pub use self::command::Command;
+pub use self::outcome::{outcome, Outcome};
+pub use self::request::{WriteBody, WriteRequest};
 use crate::auth::Principal;
 use crate::command_log::CommandRow;
 use crate::error::ApiError;
-use crate::extract::{body_bytes, parse_json, require_json};
-use crate::idempotency::{self, IDEMPOTENCY_KEY};
+use crate::idempotency;
 use crate::middleware::{correlation_id, CommandIdExt};
 use crate::scopes::Scope;
-use crate::state::{AppState, Topics};
+use crate::state::AppState;
 
 /// The `source` of every envelope the ingress writes.
 const SOURCE: &str = "ingress";
-
-/// A command the ingress publishes: where it goes and under which key.
-pub trait Command: Serialize + Sync {
-    /// The value subject in the schema registry.
-    const SUBJECT: Subject;
-    /// The topic of this kind of command.
-    fn topic(topics: &Topics) -> TopicName;
-    /// The command's envelope (its id is the command id).
-    fn envelope(&self) -> &Envelope;
-    /// The Kafka key: the aggregate the command addresses.
-    fn record_key(&self) -> String;
-}
-
-impl Command for UserCommand {
-    const SUBJECT: Subject = USER_COMMAND_SUBJECT;
-    fn topic(topics: &Topics) -> TopicName {
-        topics.users_commands
-    }
-    fn envelope(&self) -> &Envelope {
-        &self.envelope
-    }
-    fn record_key(&self) -> String {
-        self.user_id.clone()
-    }
-}
-
-impl Command for CatalogCommand {
-    const SUBJECT: Subject = CATALOG_COMMAND_SUBJECT;
-    fn topic(topics: &Topics) -> TopicName {
-        topics.catalog_commands
-    }
-    fn envelope(&self) -> &Envelope {
-        &self.envelope
-    }
-    fn record_key(&self) -> String {
-        self.aggregate_id.clone()
-    }
-}
-
-impl Command for StockCommand {
-    const SUBJECT: Subject = STOCK_COMMAND_SUBJECT;
-    fn topic(topics: &Topics) -> TopicName {
-        topics.stock_commands
-    }
-    fn envelope(&self) -> &Envelope {
-        &self.envelope
-    }
-    fn record_key(&self) -> String {
-        self.key()
-    }
-}
 
 /// The answer to a write: the command is on Kafka; its outcome will follow.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -129,71 +71,6 @@ pub struct CommandAccepted {
     /// A service or device account's secret, shown this once.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client_secret: Option<String>,
-}
-
-/// A write request as it arrived, not looked at yet: its body is read (so
-/// the connection stays usable whatever the answer) but parsed only after
-/// the caller was authorized.
-#[derive(Debug)]
-pub struct WriteRequest {
-    pub(crate) method: Method,
-    pub(crate) path: String,
-    pub(crate) idempotency_key: Option<HeaderValue>,
-    pub(crate) body: WriteBody,
-}
-
-impl<S: Send + Sync> FromRequest<S> for WriteRequest {
-    type Rejection = Infallible;
-
-    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let method = request.method().clone();
-        let path = request.uri().path().to_owned();
-        let headers = request.headers().clone();
-        let idempotency_key = headers.get(&IDEMPOTENCY_KEY).cloned();
-        let bytes = body_bytes(request, state).await;
-        Ok(Self {
-            method,
-            path,
-            idempotency_key,
-            body: WriteBody { headers, bytes },
-        })
-    }
-}
-
-/// The body of a write, with the headers that say how to read it.
-#[derive(Debug)]
-pub struct WriteBody {
-    headers: HeaderMap,
-    bytes: Result<Bytes, ApiError>,
-}
-
-impl WriteBody {
-    /// The body as JSON, parsed and validated.
-    ///
-    /// # Errors
-    /// `unsupported_media_type` unless it is sent as JSON,
-    /// `payload_too_large` or `malformed_body` when it could not be read,
-    /// then as [`parse_json`].
-    pub fn json<T: DeserializeOwned + Validate>(&self) -> Result<T, ApiError> {
-        require_json(&self.headers)?;
-        parse_json(self.bytes()?)
-    }
-
-    /// The raw body.
-    ///
-    /// # Errors
-    /// `payload_too_large` or `malformed_body` when it could not be read.
-    pub fn bytes(&self) -> Result<&Bytes, ApiError> {
-        self.bytes.as_ref().map_err(Clone::clone)
-    }
-
-    /// The request's `Content-Type`, if it is text.
-    #[must_use]
-    pub fn content_type(&self) -> Option<&str> {
-        self.headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-    }
 }
 
 /// A write by an authorized principal: the only way to publish a command.
@@ -391,66 +268,29 @@ fn accepted(command_id: &str, extra: impl FnOnce(&mut CommandAccepted)) -> Respo
     response
 }
 
-/// A command's outcome, as its processor wrote it.
-#[derive(Debug, Clone)]
-pub struct Outcome {
-    /// `accepted` or `rejected`.
-    pub status: String,
-    /// Stable reason code when rejected.
-    pub reason_code: Option<String>,
-    /// Explanation.
-    pub message: Option<String>,
+/// An envelope for a command the ingress makes on its own behalf (the
+/// first admin at start-up): the system as actor, a correlation id of its
+/// own.
+#[must_use]
+pub fn system_envelope(kind: &str) -> Envelope {
+    Envelope::new(
+        kind,
+        Actor::system(SOURCE),
+        &Uuid::now_v7().to_string(),
+        SOURCE,
+    )
 }
 
-/// The outcome of `command_id`, waiting up to `wait` for it; `None` while
-/// it is pending. Woken when a processor signals an outcome (see
-/// [`crate::outcome_signal`]), with a poll as the fallback for a listening
-/// connection that is down.
+/// Publishes a command the ingress makes on its own behalf and waits for
+/// Kafka's acknowledgement. There is no principal to read its outcome, so
+/// it is not recorded for `GET /v1/commands/{id}`.
 ///
 /// # Errors
-/// When the outcomes cannot be read.
-pub async fn outcome(
-    state: &AppState,
-    command_id: &str,
-    wait: Duration,
-) -> Result<Option<Outcome>, ApiError> {
-    let deadline = tokio::time::Instant::now() + wait;
-    // subscribed before the first look, so an outcome written between the
-    // look and the wait still wakes this request
-    let mut signals = state.outcome_signal.subscribe();
-    let mut pause = Duration::from_millis(50);
-    loop {
-        if let Some(outcome) = read_outcome(&state.pool, command_id).await? {
-            return Ok(Some(outcome));
-        }
-        let now = tokio::time::Instant::now();
-        if now >= deadline {
-            return Ok(None);
-        }
-        let poll = tokio::time::sleep_until((now + pause).min(deadline));
-        tokio::pin!(poll);
-        tokio::select! {
-            changed = signals.changed() => {
-                if changed.is_err() {
-                    (&mut poll).await;
-                }
-            }
-            () = &mut poll => pause = (pause * 2).min(Duration::from_secs(1)),
-        }
-    }
-}
-
-async fn read_outcome(pool: &sqlx::PgPool, command_id: &str) -> Result<Option<Outcome>, ApiError> {
-    let row = sqlx::query(
-        "SELECT status, reason_code, message FROM khlang_runtime.command_outcomes WHERE command_id = $1",
-    )
-    .bind(command_id)
-    .fetch_optional(pool)
-    .await?;
-    let Some(row) = row else { return Ok(None) };
-    Ok(Some(Outcome {
-        status: row.try_get("status")?,
-        reason_code: row.try_get("reason_code")?,
-        message: row.try_get("message")?,
-    }))
+/// `service_unavailable` when the registry or Kafka cannot take it.
+pub async fn publish_system<C: Command>(state: &AppState, command: &C) -> Result<(), ApiError> {
+    let topic = C::topic(&state.topics);
+    state
+        .bus
+        .publish(topic, C::SUBJECT, &command.record_key(), command)
+        .await
 }

@@ -2,14 +2,17 @@
 # The API tests, against the platform that scripts/up.sh runs: schemathesis
 # checks the responses of every operation in the published OpenAPI document
 # against that document, then the Robot Framework suites in robot/ walk
-# through the API contract. Both run, so one failure does not hide the other;
-# the exit status is non-zero if either failed. Reports: target/schemathesis/
-# (JUnit XML) and target/robot/ (log.html, report.html, output.xml).
+# through the API contract, and
+# scripts/docs-screenshot.sh looks at the /docs page in headless Chromium.
+# All run, so one failure does not hide another; the exit status is non-zero
+# if any failed. Reports: target/schemathesis/ (JUnit XML), target/docs-page/
+# (screenshots) and target/robot/ (log.html, report.html, output.xml).
 #
 #   KHLANG_API_URL             the ingress (default http://127.0.0.1:8080)
 #   KHLANG_API_FUZZ_EXAMPLES   generated cases per operation (default 100:
 #                              ~1100 requests for the users API, which take
 #                              schemathesis 15-20 s on a 2-core machine)
+#   KHLANG_API_FUZZ_ROLE_EXAMPLES  the same for each other role (default 10)
 #
 # The tools come from the venv that scripts/bootstrap.sh builds; the admin's
 # credentials from $KHLANG_HOME/secrets/admin.txt, written by scripts/up.sh.
@@ -19,6 +22,7 @@ root=$(pwd)
 home=${KHLANG_HOME:-$root/.khlang}
 api=${KHLANG_API_URL:-http://127.0.0.1:8080}
 examples=${KHLANG_API_FUZZ_EXAMPLES:-100}
+role_examples=${KHLANG_API_FUZZ_ROLE_EXAMPLES:-10}
 venv=$home/venv
 admin_file=$home/secrets/admin.txt
 
@@ -114,43 +118,97 @@ if requests.get(f"{api}/v1/products/{sku}", headers=auth, timeout=30).status_cod
     if created["status"] != "accepted" and created.get("reason_code") != "sku_exists":
         raise SystemExit(f"api-tests: creating the fuzzer's product: {created}")
 print(accepted["user_id"], accepted["command_id"])
+
+# The fuzzer runs again as the other roles (robot/schemathesis.toml has no
+# per-role setting): a person per role and a service and a device account
+# granted everything their kind may hold, made for the fuzzer alone. Their
+# tokens go to the next lines of the output.
+def wait(location):
+    for _ in range(6):
+        command = requests.get(f"{api}{location}", params={"wait": 5}, headers=auth, timeout=30).json()
+        if command["status"] != "pending":
+            return command
+    return command
+
+def login(who, password):
+    resp = requests.post(f"{api}/v1/auth/login", json={"login": who, "password": password}, timeout=30)
+    if resp.status_code != 200:
+        raise SystemExit(f"api-tests: {who} cannot log in: HTTP {resp.status_code} {resp.text}")
+    return resp.json()["access_token"]
+
+for role in ["manager", "warehouse_staff", "report_viewer"]:
+    who, password = f"{name}{role[:3]}", secrets.token_urlsafe(18)
+    body = {"email": f"{who}@example.com", "username": who, "display_name": f"Schemathesis {role}",
+            "password": password, "role": role}
+    resp = requests.post(f"{api}/v1/users", json=body, headers=auth, timeout=30)
+    if resp.status_code != 202 or wait(resp.json()["location"])["status"] != "accepted":
+        raise SystemExit(f"api-tests: creating the fuzzer's {role}: HTTP {resp.status_code} {resp.text}")
+    print(role, login(who, password))
+for kind, scopes in [("service", ["catalog:read", "catalog:write", "stock:read", "stock:write", "reports:read"]),
+                     ("device", ["catalog:read", "stock:read", "scans:write"])]:
+    who = f"{name}{kind[:3]}"
+    body = {"username": who, "display_name": f"Schemathesis {kind}", "kind": kind, "scopes": scopes}
+    resp = requests.post(f"{api}/v1/service-accounts", json=body, headers=auth, timeout=30)
+    if resp.status_code != 202 or wait(resp.json()["location"])["status"] != "accepted":
+        raise SystemExit(f"api-tests: creating the fuzzer's {kind}: HTTP {resp.status_code} {resp.text}")
+    print(kind, login(who, resp.json()["client_secret"]))
 PY
 )
-read -r KHLANG_FUZZ_USER_ID KHLANG_FUZZ_COMMAND_ID <<<"$fuzz_ids"
+read -r KHLANG_FUZZ_USER_ID KHLANG_FUZZ_COMMAND_ID <<<"$(head -n 1 <<<"$fuzz_ids")"
 export KHLANG_FUZZ_USER_ID KHLANG_FUZZ_COMMAND_ID
+role_tokens=$(tail -n +2 <<<"$fuzz_ids")
 
-echo "== schemathesis: $api/openapi.json, up to $examples generated cases per operation"
-mkdir -p target/schemathesis target/robot
-st_status=0
-# Run from the report directory: schemathesis keeps its cache (.schemathesis/)
-# and Hypothesis its database of failing cases (.hypothesis/, replayed first
-# on the next run) in the working directory.
+# Checks: all of them, among them that data valid by the document is
+# accepted (positive_data_acceptance) and data it forbids is refused
+# (negative_data_rejection), so that a client generated from the document
+# never sends what the server refuses. First as the admin (every operation
+# past authorization), then as each other role with fewer cases (mostly 403,
+# which must also be documented).
 # Phases: no stateful testing. It chains ids from responses into later
 # requests, and as the admin would change the password of, demote or
 # deactivate real users (the admin included); robot/schemathesis.toml turns
 # off the same reuse in the other phases.
 # POST /v1/auth/logout is left out: it would revoke the very session the
 # fuzzer authenticates with, and every later request would be a 401.
-(
-  cd target/schemathesis
-  "$venv/bin/st" --config-file "$root/robot/schemathesis.toml" run "$api/openapi.json" \
-    --url "$api" \
-    --header "Authorization: Bearer $token" \
-    --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
-    --phases examples,coverage,fuzzing \
-    --max-examples "$examples" \
-    --exclude-path /v1/auth/logout \
-    --wait-for-schema 30 \
-    --request-timeout 30 \
-    --report junit --report-dir .
-) || st_status=$?
+# Run from the report directory: schemathesis keeps its cache (.schemathesis/)
+# and Hypothesis its database of failing cases (.hypothesis/, replayed first
+# on the next run) in the working directory.
+fuzz() { # role token examples
+  echo "== schemathesis as $1: $api/openapi.json, up to $3 generated cases per operation"
+  mkdir -p "target/schemathesis/$1"
+  (
+    cd "target/schemathesis/$1"
+    KHLANG_FUZZ_TOKEN=$2 PYTHONPATH="$root/robot${PYTHONPATH:+:$PYTHONPATH}" \
+      SCHEMATHESIS_HOOKS=schemathesis_hooks \
+      "$venv/bin/st" --config-file "$root/robot/schemathesis.toml" run "$api/openapi.json" \
+      --url "$api" \
+      --checks all \
+      --phases examples,coverage,fuzzing \
+      --max-examples "$3" \
+      --exclude-path /v1/auth/logout \
+      --wait-for-schema 30 \
+      --request-timeout 30 \
+      --report junit --report-dir .
+  )
+}
+mkdir -p target/schemathesis target/robot
+st_status=0
+fuzz admin "$token" "$examples" || st_status=$?
+while read -r role role_token; do
+  fuzz "$role" "$role_token" "$role_examples" || st_status=$?
+done <<<"$role_tokens"
+
+echo "== the docs page in headless Chromium: scripts/docs-screenshot.sh"
+docs_status=0
+KHLANG_API_URL=$api scripts/docs-screenshot.sh || docs_status=$?
 
 echo "== Robot Framework: robot/"
 robot_status=0
 "$venv/bin/robot" --outputdir target/robot --consolewidth 100 robot/ || robot_status=$?
 
-if [ "$st_status" -ne 0 ] || [ "$robot_status" -ne 0 ]; then
+if [ "$st_status" -ne 0 ] || [ "$docs_status" -ne 0 ] || [ "$robot_status" -ne 0 ]; then
   echo "api-tests: FAILED (schemathesis exit $st_status: target/schemathesis/;" \
+    "docs page exit $docs_status: target/docs-page/;" \
     "robot exit $robot_status: target/robot/log.html)" >&2
   exit 1
 fi

@@ -42,6 +42,10 @@ if ! command -v python3 >/dev/null 2>&1; then
 elif ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
   need_apt+=(python3-venv)
 fi
+# --- the /docs page's screenshot test (scripts/docs-screenshot.sh, run by
+# scripts/api-tests.sh) looks at the page in headless Chromium.
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+# ---
 if [ "${#need_apt[@]}" -gt 0 ]; then
   echo "bootstrap: installing ${need_apt[*]}"
   # As root (a fresh machine, CI) apt-get runs as is; otherwise through sudo.

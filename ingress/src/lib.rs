@@ -13,6 +13,7 @@
 //! `khlang_runtime::read`) and never creates them: until they exist it is
 //! not ready (see [`readiness`]).
 
+pub mod access;
 pub mod auth;
 pub mod bus;
 pub mod command_log;
@@ -77,6 +78,7 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::commands::routes())
         .route("/openapi.json", get(routes::docs::openapi))
         .route("/docs", get(routes::docs::page))
+        .route("/docs/{asset}", get(routes::docs::asset))
         .fallback(|| async { ApiError::new(Code::NotFound, "no such route").into_response() })
         .method_not_allowed_fallback(|| async {
             ApiError::new(

@@ -265,7 +265,8 @@ async fn authenticate_header(state: &AppState, value: &HeaderValue) -> Authn {
 
 /// Security headers on every response.
 pub async fn security_headers(request: Request, next: Next) -> Response<Body> {
-    let docs = request.uri().path() == "/docs";
+    let path = request.uri().path();
+    let docs = path == "/docs" || path.starts_with("/docs/");
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     headers.insert(
@@ -285,7 +286,11 @@ pub async fn security_headers(request: Request, next: Next) -> Response<Body> {
         header::CONTENT_SECURITY_POLICY,
         if docs {
             HeaderValue::from_static(
-                "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+                // Swagger UI: its scripts and styles from here (it sets
+                // inline styles), SVG icons as data: URLs, and "Try it out"
+                // calls to this same server
+                "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+                 img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'",
             )
         } else {
             HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'")

@@ -13,6 +13,8 @@
     clippy::field_reassign_with_default
 )]
 
+pub mod contract;
+
 use std::path::PathBuf;
 use std::process::Child;
 use std::time::Duration;

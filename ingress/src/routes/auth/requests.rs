@@ -8,11 +8,14 @@ use validator::Validate;
 /// device accounts, their username and client secret).
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"login": "admin@khlang.local", "password": "correct-horse-battery"}))]
 pub struct LoginRequest {
     /// Username or email.
+    #[schema(min_length = 1, max_length = 254)]
     #[validate(length(min = 1, max = 254))]
     pub login: String,
     /// Password or client secret.
+    #[schema(min_length = 1, max_length = 1024)]
     #[validate(length(min = 1, max = 1024))]
     pub password: String,
 }

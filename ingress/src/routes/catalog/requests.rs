@@ -26,6 +26,11 @@ fn valid_status(value: &str) -> Result<(), ValidationError> {
 /// A new product.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "sku": "WATER-600", "name_th": "น้ำดื่ม 600 มล.", "name_en": "Drinking water 600 ml",
+    "category": "เครื่องดื่ม", "unit": "ขวด", "barcodes": ["8851234000012"],
+    "price": "7.00", "cost": "4.50", "min_stock": 120
+}))]
 pub struct CreateProductRequest {
     /// SKU, unique: 1-40 of A-Z 0-9 - _ .
     #[schema(
@@ -115,12 +120,14 @@ impl utoipa::ToSchema for Ean13 {}
 /// they are.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"price": "12.50", "min_stock": 5}))]
 pub struct UpdateProductRequest {
     /// Name in Thai.
     #[schema(
         min_length = 1,
         max_length = 200,
-        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$",
+        nullable = false
     )]
     #[validate(custom(function = "valid_name"))]
     pub name_th: Option<String>,
@@ -128,19 +135,21 @@ pub struct UpdateProductRequest {
     #[schema(
         min_length = 1,
         max_length = 200,
-        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$",
+        nullable = false
     )]
     #[validate(custom(function = "valid_name"))]
     pub name_en: Option<String>,
     /// Description; an empty one removes it.
-    #[schema(max_length = 2000)]
+    #[schema(max_length = 2000, nullable = false)]
     #[validate(custom(function = "valid_description"))]
     pub description: Option<String>,
     /// Category.
     #[schema(
         min_length = 1,
         max_length = 50,
-        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$",
+        nullable = false
     )]
     #[validate(custom(function = "valid_label"))]
     pub category: Option<String>,
@@ -148,24 +157,25 @@ pub struct UpdateProductRequest {
     #[schema(
         min_length = 1,
         max_length = 50,
-        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$",
+        nullable = false
     )]
     #[validate(custom(function = "valid_label"))]
     pub unit: Option<String>,
     /// Barcodes; replaces all of them.
-    #[schema(max_items = 32, inline, value_type = Option<Vec<Ean13>>)]
+    #[schema(max_items = 32, inline, value_type = Vec<Ean13>, required = false, nullable = false)]
     #[validate(custom(function = "valid_barcodes"))]
     pub barcodes: Option<Vec<String>>,
     /// Price in baht.
-    #[schema(inline)]
+    #[schema(inline, nullable = false)]
     #[validate(custom(function = "valid_amount"))]
     pub price: Option<BahtInput>,
     /// Cost in baht.
-    #[schema(inline)]
+    #[schema(inline, nullable = false)]
     #[validate(custom(function = "valid_amount"))]
     pub cost: Option<BahtInput>,
     /// Default minimum available stock per warehouse, up to 1,000,000,000.
-    #[schema(minimum = 0, maximum = 1_000_000_000)]
+    #[schema(minimum = 0, maximum = 1_000_000_000, nullable = false)]
     #[validate(custom(function = "valid_level"))]
     pub min_stock: Option<i64>,
 }
@@ -187,6 +197,7 @@ impl UpdateProductRequest {
 /// Why a product is discontinued.
 #[derive(Debug, Default, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"reason": "เลิกผลิต"}))]
 pub struct DiscontinueProductRequest {
     /// Reason, for the history.
     #[schema(max_length = 500)]
@@ -197,6 +208,10 @@ pub struct DiscontinueProductRequest {
 /// A warehouse's details; the code is in the path.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "name_th": "คลังกรุงเทพ (บางนา)", "name_en": "Bangkok (Bang Na)",
+    "address": "99 ถนนบางนา-ตราด กรุงเทพฯ 10260", "active": true
+}))]
 pub struct UpsertWarehouseRequest {
     /// Name in Thai, 1-200 characters.
     #[schema(

@@ -10,6 +10,7 @@ use validator::Validate;
 #[serde(deny_unknown_fields)]
 pub struct WaitQuery {
     /// Seconds to wait for the outcome (0-10); 0 answers at once.
+    #[param(minimum = 0, maximum = 10)]
     #[validate(range(min = 0, max = 10))]
     pub wait: Option<u64>,
 }

@@ -23,6 +23,7 @@ fn valid_id(value: &str) -> Result<(), ValidationError> {
 /// Goods arrive.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"sku": "WATER-600", "warehouse": "BKK1", "quantity": 120, "reference": "PO-2026-001"}))]
 pub struct ReceiptRequest {
     /// SKU.
     #[schema(pattern = "^[A-Z0-9._-]{1,40}$")]
@@ -45,6 +46,7 @@ pub struct ReceiptRequest {
 /// An adjustment of on hand with a reason.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"sku": "WATER-600", "warehouse": "BKK1", "delta": -2, "reason": "damaged", "note": "ขวดแตก"}))]
 pub struct AdjustmentRequest {
     /// SKU.
     #[schema(pattern = "^[A-Z0-9._-]{1,40}$")]
@@ -54,7 +56,8 @@ pub struct AdjustmentRequest {
     #[schema(pattern = "^[A-Z0-9_-]{2,16}$")]
     #[validate(custom(function = "valid_warehouse"))]
     pub warehouse: String,
-    /// Signed change of on hand, not 0.
+    /// Signed change of on hand: -1,000,000,000 to 1,000,000,000, not 0.
+    #[schema(minimum = -1_000_000_000, maximum = 1_000_000_000, example = -2)]
     #[validate(custom(function = "valid_delta"))]
     pub delta: i64,
     /// count_correction, damaged, expired, lost or found.
@@ -70,6 +73,7 @@ pub struct AdjustmentRequest {
 /// A stock count: on hand becomes `counted`.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"sku": "WATER-600", "warehouse": "BKK1", "counted": 118, "note": "นับประจำเดือน"}))]
 pub struct CountRequest {
     /// SKU.
     #[schema(pattern = "^[A-Z0-9._-]{1,40}$")]
@@ -92,6 +96,7 @@ pub struct CountRequest {
 /// The minimum at one warehouse (null: the product's).
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"sku": "WATER-600", "warehouse": "BKK1", "minimum": 150}))]
 pub struct MinimumRequest {
     /// SKU.
     #[schema(pattern = "^[A-Z0-9._-]{1,40}$")]
@@ -110,6 +115,7 @@ pub struct MinimumRequest {
 /// A transfer between warehouses.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"transfer_id": "TR-2026-0001", "sku": "WATER-600", "from_warehouse": "BKK1", "to_warehouse": "CNX1", "quantity": 24}))]
 pub struct TransferRequest {
     /// Transfer id (generated when absent).
     #[schema(pattern = "^[A-Za-z0-9_.:-]{1,64}$")]
@@ -136,6 +142,7 @@ pub struct TransferRequest {
 /// A reservation for an order line.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"reservation_id": "RSV-SO-88124-1", "sku": "WATER-600", "warehouse": "BKK1", "quantity": 2, "ttl_seconds": 900, "order_ref": "SO-88124"}))]
 pub struct ReservationRequest {
     /// Reservation id (generated when absent).
     #[schema(pattern = "^[A-Za-z0-9_.:-]{1,64}$")]
@@ -166,6 +173,7 @@ pub struct ReservationRequest {
 /// A commit's reference.
 #[derive(Debug, Default, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"reference": "SHP-0001"}))]
 pub struct CommitRequest {
     /// Reference, e.g. the shipment.
     #[schema(max_length = 100)]
@@ -176,6 +184,7 @@ pub struct CommitRequest {
 /// Goods leave (same body as a receipt).
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"sku": "WATER-600", "warehouse": "BKK1", "quantity": 6, "reference": "SO-88123"}))]
 pub struct IssueRequest {
     /// SKU.
     #[schema(pattern = "^[A-Z0-9._-]{1,40}$")]
@@ -203,9 +212,11 @@ pub struct WarehouseStockQuery {
     /// Only items below their minimum.
     pub low: Option<bool>,
     /// Items per page, 1-500 (default 100).
+    #[param(minimum = 1, maximum = 500)]
     #[validate(range(min = 1, max = 500))]
     pub page_size: Option<i64>,
     /// The last SKU of the previous page.
+    #[param(max_length = 40)]
     #[validate(length(max = 40))]
     pub after_sku: Option<String>,
 }
@@ -216,15 +227,19 @@ pub struct WarehouseStockQuery {
 #[serde(deny_unknown_fields)]
 pub struct LedgerQuery {
     /// Only this SKU.
+    #[param(min_length = 1, max_length = 40)]
     #[validate(length(min = 1, max = 40))]
     pub sku: Option<String>,
     /// Only this warehouse.
+    #[param(min_length = 1, max_length = 16)]
     #[validate(length(min = 1, max = 16))]
     pub warehouse: Option<String>,
     /// Only this movement (Received, Issued, Adjusted, Counted, Reserved, …).
+    #[param(min_length = 1, max_length = 40)]
     #[validate(length(min = 1, max = 40))]
     pub movement: Option<String>,
     /// Only this actor id.
+    #[param(min_length = 1, max_length = 64)]
     #[validate(length(min = 1, max = 64))]
     pub actor: Option<String>,
     /// From this time (inclusive, RFC 3339).
@@ -232,9 +247,11 @@ pub struct LedgerQuery {
     /// Until this time (exclusive, RFC 3339).
     pub to: Option<DateTime<Utc>>,
     /// Rows per page, 1-500 (default 100).
+    #[param(minimum = 1, maximum = 500)]
     #[validate(range(min = 1, max = 500))]
     pub page_size: Option<i64>,
     /// `next_page_token` of the previous page.
+    #[param(max_length = 32)]
     #[validate(length(max = 32))]
     pub page_token: Option<String>,
 }

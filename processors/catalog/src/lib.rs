@@ -19,5 +19,5 @@ mod store;
 
 pub use cache::{CacheError, CatalogCache};
 pub use config::Config;
-pub use processor::{CatalogProcessor, Changed};
+pub use processor::{backfill_state, CatalogProcessor, Changed, STATE_BACKFILL};
 pub use store::{CatalogStore, Product, Warehouse, STATUS_ACTIVE, STATUS_DISCONTINUED};

@@ -3,10 +3,11 @@
 use std::sync::Arc;
 
 use anyhow::Context;
-use khlang_catalog::{CatalogCache, CatalogProcessor, CatalogStore, Config};
+use khlang_catalog::{backfill_state, CatalogCache, CatalogProcessor, CatalogStore, Config};
 use khlang_contract::topics::{
     CATALOG_COMMANDS, CATALOG_COMMANDS_DLQ, CATALOG_COMMAND_SUBJECT, CATALOG_EVENTS,
-    CATALOG_EVENT_SUBJECT, COMMAND_OUTCOMES, COMMAND_OUTCOME_SUBJECT,
+    CATALOG_EVENT_SUBJECT, CATALOG_STATE, CATALOG_STATE_SUBJECT, COMMAND_OUTCOMES,
+    COMMAND_OUTCOME_SUBJECT,
 };
 use khlang_runtime::{
     cancel_on_signal, connect_database, register_schemas, run, serve_telemetry, RuntimeConfig,
@@ -22,9 +23,10 @@ async fn main() -> anyhow::Result<()> {
         .context("catalog migrations failed")?;
 
     let ns = config.topic_namespace.as_str();
-    let (commands, events, dlq, outcomes) = (
+    let (commands, events, state, dlq, outcomes) = (
         CATALOG_COMMANDS.namespaced(ns),
         CATALOG_EVENTS.namespaced(ns),
+        CATALOG_STATE.namespaced(ns),
         CATALOG_COMMANDS_DLQ.namespaced(ns),
         COMMAND_OUTCOMES.namespaced(ns),
     );
@@ -33,6 +35,7 @@ async fn main() -> anyhow::Result<()> {
         &[
             (commands, CATALOG_COMMAND_SUBJECT),
             (events, CATALOG_EVENT_SUBJECT),
+            (state, CATALOG_STATE_SUBJECT),
             (outcomes, COMMAND_OUTCOME_SUBJECT),
         ],
     )
@@ -64,8 +67,12 @@ async fn main() -> anyhow::Result<()> {
         events,
     );
     runtime.max_batch = config.max_batch;
+    let published = backfill_state(&pool, &codec, state, &runtime.relay_name())
+        .await
+        .context("publishing the catalog's state once")?;
+    tracing::info!(records = published, "state backfill done");
     let cancel = cancel_on_signal();
-    let processor = Arc::new(CatalogProcessor::new(pool.clone(), cache, events));
+    let processor = Arc::new(CatalogProcessor::new(pool.clone(), cache, events, state));
     run(runtime, processor, pool, codec, metrics, health, cancel).await?;
     tracing::info!("stopped");
     Ok(())

@@ -160,9 +160,11 @@ impl CatalogStore {
     ///
     /// # Errors
     /// Database errors.
-    pub async fn all_products(pool: &PgPool) -> Result<Vec<Product>, sqlx::Error> {
+    pub async fn all_products<'e, E: sqlx::PgExecutor<'e>>(
+        executor: E,
+    ) -> Result<Vec<Product>, sqlx::Error> {
         let rows = sqlx::query(include_str!("queries/all_products.sql"))
-            .fetch_all(pool)
+            .fetch_all(executor)
             .await?;
         rows.iter().map(Product::from_row).collect()
     }
@@ -186,9 +188,11 @@ impl CatalogStore {
     ///
     /// # Errors
     /// Database errors.
-    pub async fn all_warehouses(pool: &PgPool) -> Result<Vec<Warehouse>, sqlx::Error> {
+    pub async fn all_warehouses<'e, E: sqlx::PgExecutor<'e>>(
+        executor: E,
+    ) -> Result<Vec<Warehouse>, sqlx::Error> {
         let rows = sqlx::query(include_str!("queries/all_warehouses.sql"))
-            .fetch_all(pool)
+            .fetch_all(executor)
             .await?;
         rows.iter().map(Warehouse::from_row).collect()
     }

@@ -17,7 +17,7 @@ use khlang_contract::catalog::{
 };
 use khlang_contract::topics::{
     CATALOG_COMMANDS, CATALOG_COMMANDS_DLQ, CATALOG_COMMAND_SUBJECT, CATALOG_EVENTS,
-    COMMAND_OUTCOMES,
+    CATALOG_STATE, COMMAND_OUTCOMES,
 };
 use khlang_contract::{Actor, ActorKind, Envelope, TopicName};
 use khlang_testkit::{
@@ -61,6 +61,7 @@ impl TestEnv {
             .create_topics(&[
                 (commands.as_str(), partitions),
                 (events.as_str(), partitions),
+                (CATALOG_STATE.namespaced(&ns).as_str(), partitions),
                 (outcomes.as_str(), partitions),
                 (dlq.as_str(), 1),
             ])

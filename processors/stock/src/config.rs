@@ -35,6 +35,9 @@ pub struct Config {
     pub redis: RedisConfig,
     /// How often the expiry timer looks for reservations that ran out.
     pub expiry_interval_ms: u64,
+    /// Upper bound of one wait for the catalog copy to catch up with the
+    /// catalog's state topic, on a product or warehouse not found.
+    pub catalog_catch_up_ms: u64,
 }
 
 impl Default for Config {
@@ -49,6 +52,7 @@ impl Default for Config {
             database: DatabaseConfig::default(),
             redis: RedisConfig::default(),
             expiry_interval_ms: 500,
+            catalog_catch_up_ms: 5000,
         }
     }
 }

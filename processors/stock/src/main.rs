@@ -5,12 +5,14 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use khlang_contract::topics::{
-    COMMAND_OUTCOMES, COMMAND_OUTCOME_SUBJECT, STOCK_COMMANDS, STOCK_COMMANDS_DLQ,
+    CATALOG_STATE, COMMAND_OUTCOMES, COMMAND_OUTCOME_SUBJECT, STOCK_COMMANDS, STOCK_COMMANDS_DLQ,
     STOCK_COMMAND_SUBJECT, STOCK_EVENTS, STOCK_EVENT_SUBJECT,
 };
+use khlang_runtime::join::CatchUp;
 use khlang_runtime::{
     cancel_on_signal, connect_database, register_schemas, run, serve_telemetry, RuntimeConfig,
 };
+use khlang_stock::catalog::{catalog_join_config, start_catalog_join};
 use khlang_stock::{Config, StockCache, StockProcessor};
 use rdkafka::config::ClientConfig;
 use rdkafka::producer::FutureProducer;
@@ -20,10 +22,6 @@ async fn main() -> anyhow::Result<()> {
     khlang_telemetry::init_logging("khlang-stock");
     let config = Config::load().context("invalid configuration")?;
     let pool = connect_database(&config.database).await?;
-    // the catalog's tables are the join side of every movement
-    khlang_catalog::CatalogStore::migrate(&pool)
-        .await
-        .context("catalog migrations failed")?;
     khlang_stock::migrate(&pool)
         .await
         .context("stock migrations failed")?;
@@ -73,6 +71,27 @@ async fn main() -> anyhow::Result<()> {
     runtime.max_batch = config.max_batch;
     let cancel = cancel_on_signal();
 
+    // the catalog copy: joined from the catalog's state topic, complete
+    // (caught up to its end offsets) before the first command is applied
+    let mut join_config = catalog_join_config(
+        &config.service,
+        &config.kafka.brokers,
+        CATALOG_STATE.namespaced(ns),
+    );
+    join_config.catch_up_timeout = Duration::from_millis(config.catalog_catch_up_ms);
+    let (catalog, _join_thread) = start_catalog_join(
+        join_config,
+        pool.clone(),
+        codec.clone(),
+        metrics.clone(),
+        cancel.clone(),
+    )
+    .await
+    .context("joining the catalog's state topic")?;
+    if catalog.catch_up().await != CatchUp::CaughtUp {
+        tracing::warn!("catalog copy not caught up at start; lookups catch up on a miss");
+    }
+
     let producer: FutureProducer = ClientConfig::new()
         .set("bootstrap.servers", &config.kafka.brokers)
         .set("acks", "all")
@@ -86,10 +105,16 @@ async fn main() -> anyhow::Result<()> {
         producer,
         commands,
         Duration::from_millis(config.expiry_interval_ms),
+        metrics.clone(),
         cancel.clone(),
     ));
 
-    let processor = Arc::new(StockProcessor::new(cache, commands, events));
+    let processor = Arc::new(StockProcessor::new(
+        cache,
+        commands,
+        events,
+        Some(catalog),
+    ));
     run(runtime, processor, pool, codec, metrics, health, cancel).await?;
     tracing::info!("stopped");
     Ok(())

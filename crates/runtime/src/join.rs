@@ -21,7 +21,9 @@
 //!   first until every outbox row already committed for the source topic has
 //!   been published (the source's relay deletes a row only after the Kafka
 //!   transaction holding it committed), then until the stored offsets reach
-//!   the end offsets the broker reports. A processor calls it on a lookup
+//!   the high watermarks the broker reports (read_uncommitted: the last
+//!   stable offset can lag a transaction that already committed, until its
+//!   markers are written). A processor calls it on a lookup
 //!   miss before deciding that a key does not exist; see `docs/stock.md` for
 //!   why waiting for the end offsets alone is not enough.
 //!
@@ -201,7 +203,13 @@ pub async fn start_join<H: JoinHandler>(
     cancel: CancellationToken,
 ) -> Result<(Join, std::thread::JoinHandle<()>), RuntimeError> {
     let consumer: BaseConsumer = client(&config).create()?;
-    let watermarks: BaseConsumer = client(&config).create()?;
+    // The end offsets must count a record as soon as it is appended: a
+    // committed Kafka transaction's markers are written after the producer
+    // hears "committed", so a read_committed end offset (the last stable
+    // offset) can still lie before a record whose commit already returned.
+    let watermarks: BaseConsumer = client(&config)
+        .set("isolation.level", "read_uncommitted")
+        .create()?;
     let (consumer, partitions) = {
         let topic = config.topic;
         let wait = config.topic_wait;

@@ -77,7 +77,7 @@ pub async fn begin_backfill(
 impl Backfill {
     /// The backfill's transaction: read the state to publish through it.
     pub fn tx(&mut self) -> &mut PgConnection {
-        &mut *self.tx
+        &mut self.tx
     }
 
     /// Adds a record, keyed `key`, published after [`Backfill::commit`].

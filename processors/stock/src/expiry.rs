@@ -98,7 +98,10 @@ mod tests {
 
     #[test]
     fn an_expiry_keeps_the_id_it_had_before_the_timer_piece() {
-        let config = expiry_config(khlang_contract::topics::STOCK_COMMANDS, Duration::from_secs(1));
+        let config = expiry_config(
+            khlang_contract::topics::STOCK_COMMANDS,
+            Duration::from_secs(1),
+        );
         assert_eq!(
             config.ids.command_id("r-42"),
             crate::step_id("Expire", "r-42")

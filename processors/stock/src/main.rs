@@ -109,12 +109,7 @@ async fn main() -> anyhow::Result<()> {
         cancel.clone(),
     ));
 
-    let processor = Arc::new(StockProcessor::new(
-        cache,
-        commands,
-        events,
-        Some(catalog),
-    ));
+    let processor = Arc::new(StockProcessor::new(cache, commands, events, Some(catalog)));
     run(runtime, processor, pool, codec, metrics, health, cancel).await?;
     tracing::info!("stopped");
     Ok(())

@@ -452,10 +452,7 @@ pub(crate) async fn delete_product(tx: &mut PgConnection, sku: &str) -> Result<(
 }
 
 /// Removes a warehouse from the catalog copy (a tombstone).
-pub(crate) async fn delete_warehouse(
-    tx: &mut PgConnection,
-    code: &str,
-) -> Result<(), sqlx::Error> {
+pub(crate) async fn delete_warehouse(tx: &mut PgConnection, code: &str) -> Result<(), sqlx::Error> {
     sqlx::query(include_str!("queries/delete_warehouse.sql"))
         .bind(code)
         .execute(tx)

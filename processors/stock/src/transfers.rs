@@ -191,9 +191,8 @@ pub(crate) async fn decide(
             };
             match step(ctx, &t.transfer_id, &found, TransferEvent::Return).await? {
                 Err(refused) => Err(refused),
-                Ok(()) => rules::receive(item, found.quantity).map(|i| {
-                    moved(i, "TransferReturned", found.quantity, &t.transfer_id)
-                }),
+                Ok(()) => rules::receive(item, found.quantity)
+                    .map(|i| moved(i, "TransferReturned", found.quantity, &t.transfer_id)),
             }
         }
         other => Err(refuse(

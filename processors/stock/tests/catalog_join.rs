@@ -22,8 +22,10 @@ use futures::future::join_all;
 use khlang_testkit::{eventually, kill9, read_committed, terminate};
 use support::{create_product, receive, upsert_warehouse, StockEnv, WAIT};
 
-const CAUGHT_UP: &str = r#"khlang_runtime_join_catch_ups_total{join="catalog",outcome="caught_up"}"#;
-const TIMED_OUT: &str = r#"khlang_runtime_join_catch_ups_total{join="catalog",outcome="timed_out"}"#;
+const CAUGHT_UP: &str =
+    r#"khlang_runtime_join_catch_ups_total{join="catalog",outcome="caught_up"}"#;
+const TIMED_OUT: &str =
+    r#"khlang_runtime_join_catch_ups_total{join="catalog",outcome="timed_out"}"#;
 
 /// Creates `sku` through the catalog, waits for its accepted outcome (what
 /// the ingress answers a client with), then sends a receipt for it at
@@ -119,7 +121,9 @@ async fn a_command_sent_after_its_product_was_accepted_is_never_refused_as_unkno
 async fn catalog_rows_from_before_the_state_topic_are_published_once() {
     let env = StockEnv::new(3).await;
     // the catalog's tables with rows written before it published its state
-    khlang_catalog::CatalogStore::migrate(&env.pool).await.unwrap();
+    khlang_catalog::CatalogStore::migrate(&env.pool)
+        .await
+        .unwrap();
     khlang_runtime::migrate(&env.pool).await.unwrap();
     for n in 0..30 {
         sqlx::query(
@@ -173,10 +177,12 @@ async fn catalog_rows_from_before_the_state_topic_are_published_once() {
         .execute(&env.pool)
         .await
         .unwrap();
-    sqlx::query("DELETE FROM khlang_runtime.consumer_offsets WHERE consumer_group LIKE '%join-catalog'")
-        .execute(&env.pool)
-        .await
-        .unwrap();
+    sqlx::query(
+        "DELETE FROM khlang_runtime.consumer_offsets WHERE consumer_group LIKE '%join-catalog'",
+    )
+    .execute(&env.pool)
+    .await
+    .unwrap();
     let mut rebuilt = env.stock.start();
     let receipt = receive("OLD-29", "OLD1", 1);
     env.send(&receipt).await;

@@ -96,7 +96,9 @@ fn end(
 }
 
 /// Decides every command in order, per item, with the pure rules.
-fn oracle(commands: &[StockCommand]) -> (HashMap<String, Decided>, HashMap<(String, String), Item>) {
+fn oracle(
+    commands: &[StockCommand],
+) -> (HashMap<String, Decided>, HashMap<(String, String), Item>) {
     let mut items: HashMap<(String, String), Item> = HashMap::new();
     // reservation id → (item, quantity, active)
     let mut reservations: Reservations = HashMap::new();
@@ -115,12 +117,20 @@ fn oracle(commands: &[StockCommand]) -> (HashMap<String, Decided>, HashMap<(Stri
                 }
                 next
             }
-            StockCommandKind::Release(r) => {
-                end(&mut reservations, &r.reservation_id, &key, before, rules::unreserve)
-            }
-            StockCommandKind::Commit(r) => {
-                end(&mut reservations, &r.reservation_id, &key, before, rules::commit)
-            }
+            StockCommandKind::Release(r) => end(
+                &mut reservations,
+                &r.reservation_id,
+                &key,
+                before,
+                rules::unreserve,
+            ),
+            StockCommandKind::Commit(r) => end(
+                &mut reservations,
+                &r.reservation_id,
+                &key,
+                before,
+                rules::commit,
+            ),
             other => panic!("the stream holds no {other:?}"),
         };
         if let Some(after) = after {
@@ -206,7 +216,9 @@ async fn kill_9_at_random_moments_loses_and_doubles_nothing() {
     let mut in_ledger = HashSet::new();
     for row in &rows {
         let id: String = row.get(0);
-        let want = decided.get(&id).expect("a ledger row for a command never sent");
+        let want = decided
+            .get(&id)
+            .expect("a ledger row for a command never sent");
         assert_eq!(
             (row.get::<i64, _>(1), row.get::<i64, _>(2)),
             (want.before.on_hand, want.before.reserved),

@@ -56,12 +56,7 @@ async fn two_instances_through_rebalances_never_oversell() {
     let total = requests.len();
     let clients = (0..16).map(|client| {
         let env = &env;
-        let mine: Vec<(String, i64)> = requests
-            .iter()
-            .skip(client)
-            .step_by(16)
-            .cloned()
-            .collect();
+        let mine: Vec<(String, i64)> = requests.iter().skip(client).step_by(16).cloned().collect();
         async move {
             let mut sent = Vec::new();
             for (n, (sku, quantity)) in mine.into_iter().enumerate() {
@@ -123,7 +118,10 @@ async fn two_instances_through_rebalances_never_oversell() {
         let received = if sku == HOT { HOT_STOCK } else { KEY_STOCK };
         let (on_hand, reserved, _) = levels[&(sku.to_owned(), "W1".to_owned())];
         let granted = granted.get(sku).copied().unwrap_or(0);
-        assert!(granted <= received, "{sku}: {granted} granted of {received}");
+        assert!(
+            granted <= received,
+            "{sku}: {granted} granted of {received}"
+        );
         assert_eq!(on_hand, received, "{sku}: on hand");
         assert_eq!(reserved, granted, "{sku}: reserved == sum of accepted");
         let available = on_hand - reserved;

@@ -16,8 +16,8 @@ use khlang_contract::catalog::{
     UpsertWarehouse,
 };
 use khlang_contract::topics::{
-    CATALOG_COMMANDS, CATALOG_COMMANDS_DLQ, CATALOG_COMMAND_SUBJECT, CATALOG_EVENTS,
-    CATALOG_STATE, COMMAND_OUTCOMES,
+    CATALOG_COMMANDS, CATALOG_COMMANDS_DLQ, CATALOG_COMMAND_SUBJECT, CATALOG_EVENTS, CATALOG_STATE,
+    COMMAND_OUTCOMES,
 };
 use khlang_contract::{Actor, ActorKind, Envelope, TopicName};
 use khlang_testkit::{

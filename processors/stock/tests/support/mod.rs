@@ -17,18 +17,15 @@ use khlang_codec::Codec;
 use khlang_contract::catalog::{
     warehouse_key, CatalogCommand, CatalogState, CreateProduct, ProductState, UpsertWarehouse,
 };
-use khlang_contract::stock::{
-    Adjust, Commit, Issue, Receive, Release, Reserve, StockCommand,
-};
+use khlang_contract::stock::{Adjust, Commit, Issue, Receive, Release, Reserve, StockCommand};
 use khlang_contract::topics::{
-    CATALOG_COMMANDS, CATALOG_COMMANDS_DLQ, CATALOG_COMMAND_SUBJECT, CATALOG_EVENTS,
-    CATALOG_STATE, CATALOG_STATE_SUBJECT, COMMAND_OUTCOMES, STOCK_COMMANDS, STOCK_COMMANDS_DLQ,
+    CATALOG_COMMANDS, CATALOG_COMMANDS_DLQ, CATALOG_COMMAND_SUBJECT, CATALOG_EVENTS, CATALOG_STATE,
+    CATALOG_STATE_SUBJECT, COMMAND_OUTCOMES, STOCK_COMMANDS, STOCK_COMMANDS_DLQ,
     STOCK_COMMAND_SUBJECT, STOCK_EVENTS,
 };
 use khlang_contract::{Actor, ActorKind, Envelope, TopicName};
 use khlang_testkit::{
-    eventually, outcomes, send_record, unique_suffix, Infra, Processor, ProcessorEnv,
-    TestDatabase,
+    eventually, outcomes, send_record, unique_suffix, Infra, Processor, ProcessorEnv, TestDatabase,
 };
 use rdkafka::producer::FutureProducer;
 use sqlx::{PgPool, Row as _};
@@ -229,10 +226,7 @@ impl StockEnv {
     }
 
     /// Waits for the outcomes of every id; returns id → (status, reason).
-    pub async fn wait_outcomes(
-        &self,
-        ids: &[String],
-    ) -> HashMap<String, (String, Option<String>)> {
+    pub async fn wait_outcomes(&self, ids: &[String]) -> HashMap<String, (String, Option<String>)> {
         eventually("every outcome", WAIT, || async {
             let rows = sqlx::query(
                 "SELECT command_id, status, reason_code FROM khlang_runtime.command_outcomes \
@@ -273,12 +267,7 @@ impl StockEnv {
             .await
             .unwrap()
             .iter()
-            .map(|r| {
-                (
-                    (r.get(0), r.get(1)),
-                    (r.get(2), r.get(3), r.get(4)),
-                )
-            })
+            .map(|r| ((r.get(0), r.get(1)), (r.get(2), r.get(3), r.get(4))))
             .collect()
     }
 }

@@ -316,6 +316,23 @@ async fn mixed_load_with_kills_conserves_stock_and_transfers() {
         "the plan is feasible"
     );
 
+    // A TransferOut's outcome is recorded before its TransferExpect step
+    // leaves the outbox; after a kill the restarted relay publishes it a
+    // little later, and a receipt that overtook it would (rightly) find no
+    // transfer expected. Wait until every destination expects its transfer.
+    eventually("every transfer expected", Duration::from_secs(90), || {
+        let pool = env.pool.clone();
+        async move {
+            let waiting: i64 =
+                sqlx::query_scalar("SELECT count(*) FROM stock.transfers WHERE NOT expected")
+                    .fetch_one(&pool)
+                    .await
+                    .ok()?;
+            (waiting == 0).then_some(())
+        }
+    })
+    .await;
+
     // second phase: receive half the transfers, cancel the others; commit
     // half the reservations, release the others; one more kill in between
     let mut ids2 = Vec::new();

@@ -170,6 +170,21 @@ pub struct CatalogEvent {
     pub changed: Vec<String>,
 }
 
+/// The current state of one catalog aggregate, as the compacted
+/// `khlang.catalog.state` topic carries it (keyed like the commands):
+/// exactly one of `product` and `warehouse` is set.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CatalogState {
+    /// SKU or `warehouse:<code>`; equal to the record key.
+    pub aggregate_id: String,
+    /// The aggregate's version; grows with every change.
+    pub version: i64,
+    /// Product state.
+    pub product: Option<ProductState>,
+    /// Warehouse state.
+    pub warehouse: Option<WarehouseState>,
+}
+
 /// Whether `code` is a valid EAN-13 (13 digits, check digit correct); the
 /// rule is [`crate::values::Ean13::parse`].
 #[must_use]

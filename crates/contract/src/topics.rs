@@ -77,6 +77,10 @@ pub const ACCESS_LOG: TopicName = TopicName("khlang.access.log");
 pub const CATALOG_COMMANDS: TopicName = TopicName("khlang.catalog.commands");
 /// Catalog events, keyed like the commands.
 pub const CATALOG_EVENTS: TopicName = TopicName("khlang.catalog.events");
+/// The current state of every product (keyed by SKU) and warehouse (keyed
+/// `warehouse:<code>`), compacted: the last record of a key is its state.
+/// Other domains consume it into tables of their own (stream-table joins).
+pub const CATALOG_STATE: TopicName = TopicName("khlang.catalog.state");
 /// Catalog commands the processor could not handle.
 pub const CATALOG_COMMANDS_DLQ: TopicName = TopicName("khlang.catalog.commands.dlq");
 /// Stock movements, keyed `sku@warehouse`.
@@ -87,7 +91,7 @@ pub const STOCK_EVENTS: TopicName = TopicName("khlang.stock.events");
 pub const STOCK_COMMANDS_DLQ: TopicName = TopicName("khlang.stock.commands.dlq");
 
 /// Every topic, for checks against `topics.yaml`.
-pub const ALL_TOPICS: [TopicName; 11] = [
+pub const ALL_TOPICS: [TopicName; 12] = [
     USERS_COMMANDS,
     USERS_EVENTS,
     USERS_COMMANDS_DLQ,
@@ -95,6 +99,7 @@ pub const ALL_TOPICS: [TopicName; 11] = [
     ACCESS_LOG,
     CATALOG_COMMANDS,
     CATALOG_EVENTS,
+    CATALOG_STATE,
     CATALOG_COMMANDS_DLQ,
     STOCK_COMMANDS,
     STOCK_EVENTS,
@@ -139,6 +144,12 @@ pub const CATALOG_EVENT_SUBJECT: Subject = Subject {
     schema_path: "catalog/catalog-event.avsc",
     schema: include_str!("../../../schemas/catalog/catalog-event.avsc"),
 };
+/// Value subject of [`CATALOG_STATE`].
+pub const CATALOG_STATE_SUBJECT: Subject = Subject {
+    name: "khlang.catalog.state-value",
+    schema_path: "catalog/catalog-state.avsc",
+    schema: include_str!("../../../schemas/catalog/catalog-state.avsc"),
+};
 /// Value subject of [`STOCK_COMMANDS`].
 pub const STOCK_COMMAND_SUBJECT: Subject = Subject {
     name: "khlang.stock.commands-value",
@@ -153,13 +164,14 @@ pub const STOCK_EVENT_SUBJECT: Subject = Subject {
 };
 
 /// Every subject, for checks against `topics.yaml` and `schemas/`.
-pub const ALL_SUBJECTS: [Subject; 8] = [
+pub const ALL_SUBJECTS: [Subject; 9] = [
     USER_COMMAND_SUBJECT,
     USER_EVENT_SUBJECT,
     COMMAND_OUTCOME_SUBJECT,
     ACCESS_RECORD_SUBJECT,
     CATALOG_COMMAND_SUBJECT,
     CATALOG_EVENT_SUBJECT,
+    CATALOG_STATE_SUBJECT,
     STOCK_COMMAND_SUBJECT,
     STOCK_EVENT_SUBJECT,
 ];

@@ -51,7 +51,7 @@ use tokio_util::sync::CancellationToken;
 use crate::settings::{self, DatabaseConfig, KafkaConfig, RedisConfig, RegistryConfig};
 use crate::{
     cancel_on_signal, connect_database, register_schemas, run, serve_telemetry, Processor,
-    RuntimeConfig, RuntimeError, StartupError,
+    RuntimeConfig, RuntimeError, RuntimeMetrics, StartupError,
 };
 
 /// An error of a processor's own start-up code (its cache, its background
@@ -183,6 +183,11 @@ pub struct LaunchContext<E> {
     pub topics: ProcessorTopics,
     /// Cancelled on SIGTERM or Ctrl-C; background tasks stop on it.
     pub cancel: CancellationToken,
+    /// The runtime's metrics, for pieces (joins, timers) that report too.
+    pub metrics: RuntimeMetrics,
+    /// The name of the processor's outbox relay (its transactional id), for
+    /// pieces that write to the outbox outside a batch (a backfill).
+    pub relay_name: String,
 }
 
 /// A task that runs beside the consumer (a timer, a join, …) until the
@@ -238,6 +243,10 @@ pub trait ProcessorSpec: Send + Sync + 'static {
     const COMMAND_SUBJECT: Subject;
     /// The schema of its events.
     const EVENT_SUBJECT: Subject;
+    /// Further topics it writes through the outbox, with their value
+    /// subjects (for example the catalog's compacted state topic); their
+    /// schemas are registered at start like the events'.
+    const MORE_OUTPUTS: &'static [(TopicName, Subject)] = &[];
 
     /// Applies the migrations of the tables it owns.
     ///
@@ -245,12 +254,16 @@ pub trait ProcessorSpec: Send + Sync + 'static {
     /// When a migration fails.
     async fn migrate(&self, pool: &PgPool) -> Result<(), MigrateError>;
 
-    /// Builds the processor.
-    fn processor(
+    /// Builds the processor: here a processor publishes what it owes
+    /// before the first command (a backfill) or starts the joins it reads.
+    ///
+    /// # Errors
+    /// When it cannot be set up; the processor does not start.
+    async fn processor(
         &self,
         ctx: &LaunchContext<Self::Extension>,
         cache: Option<Self::Cache>,
-    ) -> Self::Processor;
+    ) -> Result<Self::Processor, BoxError>;
 
     /// The tasks to run beside the consumer (none by default).
     ///
@@ -283,6 +296,9 @@ pub enum LaunchError {
     /// The Redis copy could not be rebuilt.
     #[error("rebuilding the redis copy")]
     RedisRebuild(#[source] BoxError),
+    /// The processor could not be built.
+    #[error("setting up the processor")]
+    Processor(#[source] BoxError),
     /// A background task could not be set up.
     #[error("setting up the background tasks")]
     Background(#[source] BoxError),
@@ -327,15 +343,17 @@ pub async fn launch_with<S: ProcessorSpec>(
         dlq: S::COMMANDS_DLQ.namespaced(ns),
         outcomes: COMMAND_OUTCOMES.namespaced(ns),
     };
-    let codec = register_schemas(
-        &config.registry.url,
-        &[
-            (topics.commands, S::COMMAND_SUBJECT),
-            (topics.events, S::EVENT_SUBJECT),
-            (topics.outcomes, COMMAND_OUTCOME_SUBJECT),
-        ],
-    )
-    .await?;
+    let mut subjects = vec![
+        (topics.commands, S::COMMAND_SUBJECT),
+        (topics.events, S::EVENT_SUBJECT),
+        (topics.outcomes, COMMAND_OUTCOME_SUBJECT),
+    ];
+    subjects.extend(
+        S::MORE_OUTPUTS
+            .iter()
+            .map(|(topic, subject)| (topic.namespaced(ns), *subject)),
+    );
+    let codec = register_schemas(&config.registry.url, &subjects).await?;
 
     let cache = if config.redis.url.expose().is_empty() {
         tracing::warn!(
@@ -376,9 +394,15 @@ pub async fn launch_with<S: ProcessorSpec>(
         codec: codec.clone(),
         topics,
         cancel: cancel.clone(),
+        metrics: metrics.clone(),
+        relay_name: runtime.relay_name(),
     };
+    let processor = Arc::new(
+        spec.processor(&ctx, cache)
+            .await
+            .map_err(LaunchError::Processor)?,
+    );
     let background = spec.background(&ctx).map_err(LaunchError::Background)?;
-    let processor = Arc::new(spec.processor(&ctx, cache));
     let tasks: Vec<_> = background
         .into_iter()
         .map(|b| (b.name, tokio::spawn(b.task)))

@@ -23,6 +23,13 @@
 //! - Graceful shutdown and a bounded drain on rebalance; Prometheus metrics;
 //!   `/health/live` and `/health/ready`.
 //!
+//! Beside the processor loop it offers the pieces processors combine:
+//! [`join`] (consume another domain's compacted state topic into a table of
+//! one's own, with a catch-up wait for lookup misses), [`timer`] (commands a
+//! processor sends itself when something falls due, fired once across
+//! restarts) and [`backfill`] (records published once for state that
+//! predates them).
+//!
 //! It also holds what every binary's start-up shares: the configuration
 //! sections and layered loader in [`settings`], and the steps in
 //! [`connect_database`], [`register_schemas`], [`serve_telemetry`] and
@@ -34,9 +41,11 @@
 //! exist yet through [`schema`].
 
 mod applier;
+pub mod backfill;
 mod config;
 mod consumer;
 mod error;
+pub mod join;
 pub mod launch;
 mod metrics;
 mod outbox;
@@ -48,6 +57,7 @@ pub mod schema;
 pub mod settings;
 mod startup;
 mod store;
+pub mod timer;
 
 pub use config::RuntimeConfig;
 pub use error::{ApplyError, RuntimeError, StartupError};
@@ -55,7 +65,7 @@ pub use launch::{
     launch, launch_with, Background, LaunchContext, LaunchError, NoCache, NoExtension,
     ProcessorConfig, ProcessorSpec, ProcessorTopics, RedisCopy,
 };
-pub use metrics::RuntimeMetrics;
+pub use metrics::{CatchUpLabels, JoinLabels, RuntimeMetrics, TimerLabels};
 pub use outbox::{dlq_headers, headers as dlq_header_names, OutboxMessage};
 pub use processor::{ApplyContext, CommandInfo, Decision, Processor, RecordMeta};
 pub use run::{migrate, run, shutdown_signal};

@@ -24,6 +24,29 @@ pub struct OutcomeLabels {
     pub outcome: String,
 }
 
+/// Labels of a join's metrics.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct JoinLabels {
+    /// The join's name (fixed by the code, e.g. `catalog`).
+    pub join: String,
+}
+
+/// Labels of a join's catch-up waits.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct CatchUpLabels {
+    /// The join's name.
+    pub join: String,
+    /// `caught_up`, `timed_out` or `failed`.
+    pub outcome: String,
+}
+
+/// Labels of a timer's metrics.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct TimerLabels {
+    /// The timer's name (fixed by the code, e.g. `reservation-expiry`).
+    pub timer: String,
+}
+
 /// Every metric the runtime records.
 #[derive(Debug, Clone)]
 pub struct RuntimeMetrics {
@@ -45,6 +68,16 @@ pub struct RuntimeMetrics {
     pub dlq_records: Counter,
     /// Batches that failed and were retried.
     pub apply_retries: Counter,
+    /// Records a join applied to its table.
+    pub join_records: Family<JoinLabels, Counter>,
+    /// Catch-up waits of a join (a lookup miss brings the table up to the
+    /// source's end offsets), by how they ended.
+    pub join_catch_ups: Family<CatchUpLabels, Counter>,
+    /// Seconds a catch-up wait took.
+    pub join_catch_up_seconds: Histogram,
+    /// Commands a timer sent (a resend after a restart counts again; the
+    /// deterministic command id makes it apply once).
+    pub timer_fired: Family<TimerLabels, Counter>,
 }
 
 impl RuntimeMetrics {
@@ -60,6 +93,10 @@ impl RuntimeMetrics {
             relay_published: Counter::default(),
             dlq_records: Counter::default(),
             apply_retries: Counter::default(),
+            join_records: Family::default(),
+            join_catch_ups: Family::default(),
+            join_catch_up_seconds: Histogram::new(exponential_buckets(0.0005, 2.0, 16)),
+            timer_fired: Family::default(),
         };
         let sub = registry.sub_registry_with_prefix("khlang_runtime");
         sub.register(
@@ -106,6 +143,26 @@ impl RuntimeMetrics {
             "apply_retries",
             "Batches that failed and were retried",
             metrics.apply_retries.clone(),
+        );
+        sub.register(
+            "join_records",
+            "Records a join applied to its table",
+            metrics.join_records.clone(),
+        );
+        sub.register(
+            "join_catch_ups",
+            "Catch-up waits of a join, by outcome",
+            metrics.join_catch_ups.clone(),
+        );
+        sub.register(
+            "join_catch_up_seconds",
+            "Seconds a join catch-up wait took",
+            metrics.join_catch_up_seconds.clone(),
+        );
+        sub.register(
+            "timer_fired",
+            "Commands a timer sent",
+            metrics.timer_fired.clone(),
         );
         metrics
     }

@@ -21,8 +21,8 @@ use std::time::Duration;
 
 use ed25519_dalek::SigningKey;
 use khlang_contract::topics::{
-    ACCESS_LOG, CATALOG_COMMANDS, CATALOG_COMMANDS_DLQ, CATALOG_EVENTS, COMMAND_OUTCOMES,
-    USERS_COMMANDS, USERS_COMMANDS_DLQ, USERS_EVENTS,
+    ACCESS_LOG, CATALOG_COMMANDS, CATALOG_COMMANDS_DLQ, CATALOG_EVENTS, CATALOG_STATE,
+    COMMAND_OUTCOMES, USERS_COMMANDS, USERS_COMMANDS_DLQ, USERS_EVENTS,
 };
 use khlang_contract::TopicName;
 use khlang_ingress::auth::KeySet;
@@ -118,6 +118,7 @@ impl TestEnv {
                 (USERS_COMMANDS_DLQ.namespaced(&ns).as_str(), 1),
                 (CATALOG_COMMANDS.namespaced(&ns).as_str(), 3),
                 (CATALOG_EVENTS.namespaced(&ns).as_str(), 3),
+                (CATALOG_STATE.namespaced(&ns).as_str(), 3),
                 (CATALOG_COMMANDS_DLQ.namespaced(&ns).as_str(), 1),
                 (access.as_str(), 1),
             ])

@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use khlang_contract::topics::{
     CATALOG_COMMANDS, CATALOG_COMMANDS_DLQ, CATALOG_COMMAND_SUBJECT, CATALOG_EVENTS,
-    CATALOG_EVENT_SUBJECT,
+    CATALOG_EVENT_SUBJECT, CATALOG_STATE, CATALOG_STATE_SUBJECT,
 };
 use khlang_contract::{Subject, TopicName};
 use khlang_runtime::launch::BoxError;
@@ -11,10 +11,11 @@ use khlang_runtime::{LaunchContext, NoExtension, ProcessorSpec, RedisCopy};
 use sqlx::migrate::MigrateError;
 use sqlx::PgPool;
 
-use crate::{CatalogCache, CatalogProcessor};
+use crate::{backfill_state, CatalogCache, CatalogProcessor};
 
 /// The catalog processor, as `khlang_runtime::launch` runs it: service
-/// `catalog`, telemetry on port 9102, no keys of its own.
+/// `catalog`, telemetry on port 9102, no keys of its own; it also writes
+/// the compacted `khlang.catalog.state`.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Catalog;
 
@@ -31,17 +32,29 @@ impl ProcessorSpec for Catalog {
     const EVENTS: TopicName = CATALOG_EVENTS;
     const COMMAND_SUBJECT: Subject = CATALOG_COMMAND_SUBJECT;
     const EVENT_SUBJECT: Subject = CATALOG_EVENT_SUBJECT;
+    const MORE_OUTPUTS: &'static [(TopicName, Subject)] = &[(CATALOG_STATE, CATALOG_STATE_SUBJECT)];
 
     async fn migrate(&self, pool: &PgPool) -> Result<(), MigrateError> {
         crate::migrate(pool).await
     }
 
-    fn processor(
+    /// Publishes the state of products and warehouses that are not on the
+    /// compacted state topic yet (once, idempotent), then builds the
+    /// processor, which publishes every later change in its batches.
+    async fn processor(
         &self,
         ctx: &LaunchContext<NoExtension>,
         cache: Option<CatalogCache>,
-    ) -> CatalogProcessor {
-        CatalogProcessor::new(ctx.pool.clone(), cache, ctx.topics.events)
+    ) -> Result<CatalogProcessor, BoxError> {
+        let state = CATALOG_STATE.namespaced(&ctx.config.topic_namespace);
+        let published = backfill_state(&ctx.pool, &ctx.codec, state, &ctx.relay_name).await?;
+        tracing::info!(records = published, "state backfill done");
+        Ok(CatalogProcessor::new(
+            ctx.pool.clone(),
+            cache,
+            ctx.topics.events,
+            state,
+        ))
     }
 }
 

@@ -23,7 +23,7 @@ mod store;
 
 pub use cache::{CacheError, CatalogCache};
 pub use launch::Catalog;
-pub use processor::{CatalogProcessor, Changed};
+pub use processor::{backfill_state, CatalogProcessor, Changed, STATE_BACKFILL};
 pub use store::{CatalogStore, Product, Warehouse, STATUS_ACTIVE, STATUS_DISCONTINUED};
 
 /// The catalog migrations (schema `catalog`; the pg_trgm search index only

@@ -1,13 +1,23 @@
 //! Applying catalog commands: products keyed by SKU, warehouses keyed
 //! `warehouse:<code>`.
+//!
+//! Every change emits two records through the outbox, in the transaction
+//! that changes the state: the event on `khlang.catalog.events` (what
+//! happened) and the aggregate's whole current state on the compacted
+//! `khlang.catalog.state` (what is), which other domains join into tables
+//! of their own. State that predates the state topic is published once by
+//! [`backfill_state`].
 
 use async_trait::async_trait;
+use khlang_codec::Codec;
 use khlang_contract::catalog::{
-    warehouse_key, CatalogCommand, CatalogEvent, CreateProduct, UpdateProduct, UpsertWarehouse,
+    warehouse_key, CatalogCommand, CatalogEvent, CatalogState, CreateProduct, UpdateProduct,
+    UpsertWarehouse,
 };
-use khlang_contract::topics::CATALOG_EVENT_SUBJECT;
+use khlang_contract::topics::{CATALOG_EVENT_SUBJECT, CATALOG_STATE_SUBJECT};
 use khlang_contract::TopicName;
-use khlang_runtime::{ApplyContext, ApplyError, CommandInfo, Decision, Processor};
+use khlang_runtime::backfill::begin_backfill;
+use khlang_runtime::{ApplyContext, ApplyError, CommandInfo, Decision, Processor, RuntimeError};
 use sqlx::{Connection, PgConnection, PgPool};
 
 use crate::rules::{self, Broken};
@@ -29,18 +39,83 @@ pub struct CatalogProcessor {
     pool: PgPool,
     cache: Option<CatalogCache>,
     events: TopicName,
+    state: TopicName,
 }
 
 impl CatalogProcessor {
-    /// A processor writing through `pool`, emitting on `events` and
-    /// refreshing `cache` after commits.
+    /// A processor writing through `pool`, emitting events on `events` and
+    /// current state on `state`, and refreshing `cache` after commits.
     #[must_use]
-    pub fn new(pool: PgPool, cache: Option<CatalogCache>, events: TopicName) -> Self {
+    pub fn new(
+        pool: PgPool,
+        cache: Option<CatalogCache>,
+        events: TopicName,
+        state: TopicName,
+    ) -> Self {
         Self {
             pool,
             cache,
             events,
+            state,
         }
+    }
+}
+
+/// The name of the backfill that put the catalog's state from before the
+/// state topic onto it.
+pub const STATE_BACKFILL: &str = "catalog-state-v1";
+
+/// Publishes the current state of every product and warehouse on `state`
+/// once, through the outbox of `relay` (the catalog processor's relay):
+/// state that existed before the catalog published its state topic. Runs
+/// exactly once per database, however many instances start; returns how
+/// many records it published (0 when it ran before).
+///
+/// # Errors
+/// Database errors, or a record that cannot be encoded.
+pub async fn backfill_state(
+    pool: &PgPool,
+    codec: &Codec,
+    state: TopicName,
+    relay: &str,
+) -> Result<u64, RuntimeError> {
+    let Some(mut backfill) = begin_backfill(pool, STATE_BACKFILL, relay, codec).await? else {
+        return Ok(0);
+    };
+    let products = CatalogStore::all_products(&mut *backfill.tx()).await?;
+    let warehouses = CatalogStore::all_warehouses(&mut *backfill.tx()).await?;
+    for product in &products {
+        let record = product_state(product);
+        backfill
+            .emit(state, CATALOG_STATE_SUBJECT, &record.aggregate_id, &record)
+            .await
+            .map_err(|e| RuntimeError::Worker(e.to_string()))?;
+    }
+    for warehouse in &warehouses {
+        let record = warehouse_state(warehouse);
+        backfill
+            .emit(state, CATALOG_STATE_SUBJECT, &record.aggregate_id, &record)
+            .await
+            .map_err(|e| RuntimeError::Worker(e.to_string()))?;
+    }
+    backfill.commit().await
+}
+
+fn product_state(product: &Product) -> CatalogState {
+    CatalogState {
+        aggregate_id: product.sku.clone(),
+        version: product.version,
+        product: Some(product.state()),
+        warehouse: None,
+    }
+}
+
+fn warehouse_state(warehouse: &Warehouse) -> CatalogState {
+    CatalogState {
+        aggregate_id: warehouse_key(&warehouse.code),
+        version: warehouse.version,
+        product: None,
+        warehouse: Some(warehouse.state()),
     }
 }
 
@@ -141,7 +216,7 @@ async fn taken_barcode(
 
 async fn emit_product(
     ctx: &mut ApplyContext<'_>,
-    topic: TopicName,
+    (topic, state): (TopicName, TopicName),
     command: &CatalogCommand,
     kind: &str,
     product: &Product,
@@ -156,6 +231,9 @@ async fn emit_product(
         changed: changed.iter().map(|c| (*c).to_owned()).collect(),
     };
     ctx.emit(topic, CATALOG_EVENT_SUBJECT, &event.aggregate_id, &event)
+        .await?;
+    let record = product_state(product);
+    ctx.emit(state, CATALOG_STATE_SUBJECT, &record.aggregate_id, &record)
         .await
 }
 
@@ -214,7 +292,7 @@ impl CatalogProcessor {
         savepoint.commit().await?;
         emit_product(
             ctx,
-            self.events,
+            (self.events, self.state),
             command,
             "ProductCreated",
             &product,
@@ -264,7 +342,7 @@ impl CatalogProcessor {
         savepoint.commit().await?;
         emit_product(
             ctx,
-            self.events,
+            (self.events, self.state),
             command,
             "ProductUpdated",
             &product,
@@ -284,7 +362,7 @@ impl CatalogProcessor {
         product.version = CatalogStore::update_product(ctx.tx, &product).await?;
         emit_product(
             ctx,
-            self.events,
+            (self.events, self.state),
             command,
             "ProductDiscontinued",
             &product,
@@ -381,6 +459,14 @@ impl CatalogProcessor {
             CATALOG_EVENT_SUBJECT,
             &event.aggregate_id,
             &event,
+        )
+        .await?;
+        let record = warehouse_state(&warehouse);
+        ctx.emit(
+            self.state,
+            CATALOG_STATE_SUBJECT,
+            &record.aggregate_id,
+            &record,
         )
         .await?;
         Ok((Decision::Accepted, Some(Changed::Warehouse(warehouse.code))))

@@ -3,7 +3,7 @@
 
 use khlang_contract::catalog::{ProductState, WarehouseState};
 use sqlx::postgres::PgRow;
-use sqlx::{PgConnection, PgPool, Row};
+use sqlx::{PgConnection, Row};
 
 /// `catalog.products.status` of a product that is sold.
 pub const STATUS_ACTIVE: &str = "active";
@@ -148,9 +148,11 @@ impl CatalogStore {
     ///
     /// # Errors
     /// Database errors.
-    pub async fn all_products(pool: &PgPool) -> Result<Vec<Product>, sqlx::Error> {
+    pub async fn all_products<'e, E: sqlx::PgExecutor<'e>>(
+        executor: E,
+    ) -> Result<Vec<Product>, sqlx::Error> {
         let rows = sqlx::query(include_str!("queries/all_products.sql"))
-            .fetch_all(pool)
+            .fetch_all(executor)
             .await?;
         rows.iter().map(Product::from_row).collect()
     }
@@ -174,9 +176,11 @@ impl CatalogStore {
     ///
     /// # Errors
     /// Database errors.
-    pub async fn all_warehouses(pool: &PgPool) -> Result<Vec<Warehouse>, sqlx::Error> {
+    pub async fn all_warehouses<'e, E: sqlx::PgExecutor<'e>>(
+        executor: E,
+    ) -> Result<Vec<Warehouse>, sqlx::Error> {
         let rows = sqlx::query(include_str!("queries/all_warehouses.sql"))
-            .fetch_all(pool)
+            .fetch_all(executor)
             .await?;
         rows.iter().map(Warehouse::from_row).collect()
     }

@@ -5,10 +5,9 @@
 //! rebuilt at every start.
 
 use redis::aio::ConnectionManager;
-use sqlx::{PgPool, Row as _};
+use sqlx::PgPool;
 
 use crate::processor::Changed;
-use khlang_contract::stock::Levels;
 
 const WRITE_LEVELS: &str = r"
 local current = tonumber(redis.call('HGET', KEYS[1], 'version') or '-1')
@@ -90,27 +89,16 @@ impl StockCache {
     /// # Errors
     /// Database or Redis errors.
     pub async fn rebuild(&self, pool: &PgPool) -> Result<usize, CacheError> {
-        let rows = sqlx::query(
-            "SELECT sku, warehouse, on_hand, reserved, in_transit, version FROM stock.items",
-        )
-        .fetch_all(pool)
-        .await?;
-        let mut changed = Vec::with_capacity(rows.len());
-        for row in rows {
-            let (on_hand, reserved): (i64, i64) =
-                (row.try_get("on_hand")?, row.try_get("reserved")?);
-            changed.push(Changed {
-                sku: row.try_get("sku")?,
-                warehouse: row.try_get("warehouse")?,
-                levels: Levels {
-                    on_hand,
-                    reserved,
-                    available: on_hand - reserved,
-                    in_transit: row.try_get("in_transit")?,
-                },
-                version: row.try_get("version")?,
-            });
-        }
+        let changed: Vec<Changed> = crate::store::all_items(pool)
+            .await?
+            .into_iter()
+            .map(|(sku, warehouse, item, version)| Changed {
+                sku,
+                warehouse,
+                levels: item.levels(),
+                version,
+            })
+            .collect();
         for chunk in changed.chunks(500) {
             self.write(chunk).await?;
         }

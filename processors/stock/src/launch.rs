@@ -1,14 +1,16 @@
 //! What the runtime's `launch` needs to run the stock processor: its keys
 //! beside the shared configuration ([`StockSettings`]) and its background
-//! tasks (the reservation expiry timer).
+//! tasks (the reservation expiry timer) and the join of the catalog's state.
 
 use std::time::Duration;
 
 use async_trait::async_trait;
 use khlang_contract::topics::{
-    STOCK_COMMANDS, STOCK_COMMANDS_DLQ, STOCK_COMMAND_SUBJECT, STOCK_EVENTS, STOCK_EVENT_SUBJECT,
+    CATALOG_STATE, STOCK_COMMANDS, STOCK_COMMANDS_DLQ, STOCK_COMMAND_SUBJECT, STOCK_EVENTS,
+    STOCK_EVENT_SUBJECT,
 };
 use khlang_contract::{Subject, TopicName};
+use khlang_runtime::join::CatchUp;
 use khlang_runtime::launch::BoxError;
 use khlang_runtime::{Background, LaunchContext, ProcessorSpec, RedisCopy};
 use rdkafka::config::ClientConfig;
@@ -17,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::migrate::MigrateError;
 use sqlx::PgPool;
 
+use crate::catalog::{catalog_join_config, start_catalog_join};
 use crate::{StockCache, StockProcessor};
 
 /// The stock processor, as `khlang_runtime::launch` runs it: service
@@ -30,12 +33,16 @@ pub struct Stock;
 pub struct StockSettings {
     /// How often the expiry timer looks for reservations that ran out.
     pub expiry_interval_ms: u64,
+    /// How long a lookup miss (and the start) waits for the catalog copy to
+    /// reach the end offsets of the catalog's state topic.
+    pub catalog_catch_up_ms: u64,
 }
 
 impl Default for StockSettings {
     fn default() -> Self {
         Self {
             expiry_interval_ms: 500,
+            catalog_catch_up_ms: 5000,
         }
     }
 }
@@ -55,19 +62,41 @@ impl ProcessorSpec for Stock {
     const EVENT_SUBJECT: Subject = STOCK_EVENT_SUBJECT;
 
     async fn migrate(&self, pool: &PgPool) -> Result<(), MigrateError> {
-        // The catalog's tables are still the join side of every movement
-        // (queries/batch_products.sql), until stock keeps its own copy of
-        // products.
-        khlang_catalog::migrate(pool).await?;
         crate::migrate(pool).await
     }
 
-    fn processor(
+    /// Starts the join of the catalog's state topic (stock's own copy of
+    /// products and warehouses) and waits, bounded, until it is complete
+    /// before the first command is applied.
+    async fn processor(
         &self,
         ctx: &LaunchContext<StockSettings>,
         cache: Option<StockCache>,
-    ) -> StockProcessor {
-        StockProcessor::new(cache, ctx.topics.commands, ctx.topics.events)
+    ) -> Result<StockProcessor, BoxError> {
+        let mut join = catalog_join_config(
+            &ctx.config.service,
+            &ctx.config.kafka.brokers,
+            CATALOG_STATE.namespaced(&ctx.config.topic_namespace),
+        );
+        join.catch_up_timeout = Duration::from_millis(ctx.config.extension.catalog_catch_up_ms);
+        // the join runs on its own thread until the cancellation token fires
+        let (catalog, _thread) = start_catalog_join(
+            join,
+            ctx.pool.clone(),
+            ctx.codec.clone(),
+            ctx.metrics.clone(),
+            ctx.cancel.clone(),
+        )
+        .await?;
+        if catalog.catch_up().await != CatchUp::CaughtUp {
+            tracing::warn!("catalog copy not caught up at start; lookups catch up on a miss");
+        }
+        Ok(StockProcessor::new(
+            cache,
+            ctx.topics.commands,
+            ctx.topics.events,
+            Some(catalog),
+        ))
     }
 
     fn background(&self, ctx: &LaunchContext<StockSettings>) -> Result<Vec<Background>, BoxError> {
@@ -83,6 +112,7 @@ impl ProcessorSpec for Stock {
             producer,
             ctx.topics.commands,
             Duration::from_millis(ctx.config.extension.expiry_interval_ms),
+            ctx.metrics.clone(),
             ctx.cancel.clone(),
         );
         Ok(vec![Background::new("reservation expiry", expiry)])

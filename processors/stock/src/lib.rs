@@ -6,23 +6,35 @@
 //! PostgreSQL (schema `stock`) and a copy of the levels in Redis, and emits
 //! `khlang.stock.events`, including a `LowStock` event each time available
 //! falls below the minimum. Transfers between warehouses are a saga of
-//! commands the processor sends itself; reservations expire through a
-//! timer whose commands are idempotent by id.
+//! commands the processor sends itself; reservations expire through the
+//! runtime's timer piece, whose commands are idempotent by id.
 //!
-//! It owns the schema `stock` (its `migrations/`, applied at its start or by
-//! `khlangctl migrate`); other crates read it only through [`read`].
+//! The products and warehouses it checks commands against are its own copy
+//! of the catalog, joined from the catalog's compacted state topic
+//! ([`catalog`]); it never reads the catalog's tables.
+//!
+//! One file per job: [`rules`] (pure decisions), `processor` (dispatch and
+//! recording), `movements`, `reservations` and `transfers` (one command
+//! family each), `store` (its tables and SQL), [`catalog`] (the join),
+//! [`expiry`] (the timer), `cache` (the Redis copy).
 
 mod cache;
-pub mod domain;
+pub mod catalog;
 pub mod expiry;
 mod launch;
+mod movements;
 mod processor;
 pub mod read;
 pub mod reasons;
+mod reservations;
+pub mod rules;
+mod store;
+mod transfers;
 
 pub use cache::{CacheError, StockCache};
 pub use launch::{Stock, StockSettings};
-pub use processor::{step_id, Changed, StockProcessor};
+pub use processor::{step_id, Changed, StockProcessor, STEP_NAMESPACE};
+pub use store::{DueReservation, StockBatch};
 
 /// The stock migrations (schema `stock`).
 #[must_use]

@@ -281,9 +281,9 @@ pub async fn all_levels(pool: &PgPool) -> Result<Vec<Level>, sqlx::Error> {
 /// Levels from `rows`, with the product's default minimum where the item
 /// has no override of its own.
 ///
-/// The default comes from the catalog's read API (never from SQL naming
-/// the catalog's tables); once stock keeps its own copy of products (a
-/// stream–table join), it comes from there.
+/// The default comes from stock's own copy of the catalog's products
+/// (`stock.products`, joined from the catalog's state topic), never from
+/// the catalog's tables.
 async fn with_minimums(pool: &PgPool, rows: Vec<PgRow>) -> Result<Vec<Level>, sqlx::Error> {
     let mut levels = rows
         .iter()
@@ -299,10 +299,13 @@ async fn with_minimums(pool: &PgPool, rows: Vec<PgRow>) -> Result<Vec<Level>, sq
     }
     missing.sort_unstable();
     missing.dedup();
-    let defaults: HashMap<String, i64> = khlang_catalog::read::min_stocks(pool, &missing)
-        .await?
-        .into_iter()
-        .collect();
+    let defaults: HashMap<String, i64> =
+        sqlx::query_as::<_, (String, i64)>(include_str!("queries/read_min_stocks.sql"))
+            .bind(&missing)
+            .fetch_all(pool)
+            .await?
+            .into_iter()
+            .collect();
     for level in levels.iter_mut().filter(|l| l.minimum.is_none()) {
         level.minimum = defaults.get(&level.sku).copied();
     }

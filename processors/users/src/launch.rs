@@ -35,12 +35,16 @@ impl ProcessorSpec for Users {
         crate::migrate(pool).await
     }
 
-    fn processor(
+    async fn processor(
         &self,
         ctx: &LaunchContext<NoExtension>,
         cache: Option<UserCache>,
-    ) -> UsersProcessor {
-        UsersProcessor::new(ctx.pool.clone(), cache, ctx.topics.events)
+    ) -> Result<UsersProcessor, BoxError> {
+        Ok(UsersProcessor::new(
+            ctx.pool.clone(),
+            cache,
+            ctx.topics.events,
+        ))
     }
 }
 

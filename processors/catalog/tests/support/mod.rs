@@ -16,7 +16,7 @@ use khlang_contract::catalog::{
     UpsertWarehouse,
 };
 use khlang_contract::topics::{
-    CATALOG_COMMANDS, CATALOG_COMMANDS_DLQ, CATALOG_COMMAND_SUBJECT, CATALOG_EVENTS,
+    CATALOG_COMMANDS, CATALOG_COMMANDS_DLQ, CATALOG_COMMAND_SUBJECT, CATALOG_EVENTS, CATALOG_STATE,
     COMMAND_OUTCOMES,
 };
 use khlang_contract::values::Ean13;
@@ -64,6 +64,7 @@ impl TestEnv {
             .create_topics(&[
                 (commands.as_str(), partitions),
                 (events.as_str(), partitions),
+                (CATALOG_STATE.namespaced(&ns).as_str(), partitions),
                 (outcomes.as_str(), partitions),
                 (dlq.as_str(), 1),
             ])

@@ -1,3 +1,3 @@
--- The catalog side of a batch: the products its commands name (the
--- stream-table join, read once per batch).
-SELECT sku, status, min_stock FROM catalog.products WHERE sku = ANY($1::text[])
+-- The products a batch's commands name, from stock's own copy of the
+-- catalog (joined from khlang.catalog.state).
+SELECT sku, active, min_stock FROM stock.products WHERE sku = ANY($1::text[])

@@ -1,12 +1,13 @@
-//! The stock arithmetic, without IO: what a movement does to an item's
-//! levels, and the state machines of reservations and transfers. The
-//! processor loads state, asks these functions, and stores the answer; the
-//! property tests drive them with arbitrary sequences.
+//! The stock rules, without IO: what a movement does to an item's levels,
+//! the state machines of reservations and transfers, and the checks of a
+//! command against the joined catalog. The processor loads state, asks
+//! these functions, and stores the answer; the property tests drive them
+//! with arbitrary sequences.
 //!
 //! Invariants every function keeps (and `Levels::check` states):
 //! `0 ≤ reserved ≤ on_hand`, `in_transit ≥ 0`, `available = on_hand − reserved`.
 
-use khlang_contract::stock::Levels;
+use khlang_contract::stock::{Levels, StockCommand, StockCommandKind};
 use khlang_contract::values::{Delta, Quantity, StockLevel, ValueError};
 
 use crate::reasons;
@@ -20,7 +21,8 @@ pub struct Refusal {
     pub message: String,
 }
 
-fn refuse(code: &'static str, message: impl Into<String>) -> Refusal {
+/// A refusal with `code` and `message`.
+pub fn refuse(code: &'static str, message: impl Into<String>) -> Refusal {
     Refusal {
         code,
         message: message.into(),
@@ -400,6 +402,124 @@ pub fn transfer_step(
             format!("{e:?} does not apply to a transfer that is {}", s.as_str()),
         )),
     }
+}
+
+/// One movement decided: the new item and how to record it.
+#[derive(Debug, Clone)]
+pub struct Movement {
+    /// The item after the movement.
+    pub item: Item,
+    /// The event's name (`Received`, `Reserved`, …).
+    pub name: &'static str,
+    /// The quantity the event and ledger row carry.
+    pub quantity: i64,
+    /// Adjustment reason.
+    pub reason: Option<String>,
+    /// A reference (purchase order, transfer id, reservation id, …).
+    pub reference: Option<String>,
+    /// The item's own minimum after the movement.
+    pub minimum_override: Option<i64>,
+    /// Whether the levels changed (and a ledger row is written).
+    pub ledger: bool,
+}
+
+impl Movement {
+    /// A movement that writes a ledger row, with no reason or reference.
+    #[must_use]
+    pub fn new(
+        item: Item,
+        name: &'static str,
+        quantity: i64,
+        minimum_override: Option<i64>,
+    ) -> Self {
+        Self {
+            item,
+            name,
+            quantity,
+            reason: None,
+            reference: None,
+            minimum_override,
+            ledger: true,
+        }
+    }
+}
+
+/// What stock knows of a product (its row in `stock.products`, joined from
+/// the catalog's state topic).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProductFacts {
+    /// Not discontinued.
+    pub active: bool,
+    /// The catalog's default minimum available stock.
+    pub min_stock: i64,
+}
+
+/// Whether `id` (a SKU, warehouse code, reservation or transfer id) fits:
+/// 1-64 characters without `@` (the item key separator).
+#[must_use]
+pub fn valid_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 64 && !id.contains('@')
+}
+
+/// Why a warehouse in state `state` (`None`: unknown, else active or not)
+/// takes no movement.
+#[must_use]
+pub fn warehouse_refusal(code: &str, state: Option<bool>) -> Option<Refusal> {
+    match state {
+        None => Some(refuse(
+            reasons::UNKNOWN_WAREHOUSE,
+            format!("warehouse {code} is not in the catalog"),
+        )),
+        Some(false) => Some(refuse(
+            reasons::WAREHOUSE_INACTIVE,
+            format!("warehouse {code} is inactive"),
+        )),
+        Some(true) => None,
+    }
+}
+
+/// Whether a command is a step the processor sent itself (a transfer's next
+/// step, an expiry): those finish whatever happened to the catalog since
+/// they started, and are never refused by it.
+#[must_use]
+pub fn is_own_step(kind: StockCommandKind<'_>) -> bool {
+    use StockCommandKind as K;
+    matches!(
+        kind,
+        K::TransferExpect(_) | K::TransferWithdraw(_) | K::TransferReturn(_) | K::Expire(_)
+    )
+}
+
+/// The catalog side of a user command: a known product (active for
+/// anything that brings or promises stock) and a known, active warehouse.
+#[must_use]
+pub fn catalog_checks(
+    command: &StockCommand,
+    kind: StockCommandKind<'_>,
+    product: Option<ProductFacts>,
+    warehouse_active: Option<bool>,
+) -> Option<Refusal> {
+    use StockCommandKind as K;
+    if is_own_step(kind) {
+        return None;
+    }
+    let Some(product) = product else {
+        return Some(refuse(
+            reasons::UNKNOWN_SKU,
+            format!("{} is not in the catalog", command.sku),
+        ));
+    };
+    if let Some(refused) = warehouse_refusal(&command.warehouse, warehouse_active) {
+        return Some(refused);
+    }
+    let needs_active = matches!(kind, K::Receive(_) | K::Reserve(_) | K::TransferOut(_));
+    if needs_active && !product.active {
+        return Some(refuse(
+            reasons::PRODUCT_DISCONTINUED,
+            format!("{} is discontinued", command.sku),
+        ));
+    }
+    None
 }
 
 #[cfg(test)]

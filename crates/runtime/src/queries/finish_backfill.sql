@@ -1,0 +1,1 @@
+UPDATE khlang_runtime.backfills SET rows = $2 WHERE name = $1

@@ -1,0 +1,2 @@
+-- A tombstone on the catalog's state topic.
+DELETE FROM stock.products WHERE sku = $1

@@ -1,0 +1,2 @@
+-- A tombstone on the catalog's state topic.
+DELETE FROM stock.warehouses WHERE code = $1

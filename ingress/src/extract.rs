@@ -74,6 +74,22 @@ pub fn parse_json<T: DeserializeOwned + Validate>(bytes: &[u8]) -> Result<T, Api
     Ok(value)
 }
 
+/// For the optional fields of a PATCH body: a field left out is `None`
+/// (unchanged), an explicit `null` is refused as the wrong type (the OpenAPI
+/// document says these fields are not nullable), so that a client never
+/// learns that the server read `null` as "unchanged". Use with
+/// `#[serde(default, deserialize_with = "crate::extract::present")]`.
+///
+/// # Errors
+/// The field's own deserialization error, for `null` too.
+pub fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    T::deserialize(deserializer).map(Some)
+}
+
 /// Deserializes JSON text, with whole numbers written as `716.0` taken as
 /// integers and errors that name the field (see [`parse_json`]); used for
 /// request bodies and for each line of an NDJSON batch.
@@ -387,4 +403,24 @@ mod tests {
         headers.remove(header::CONTENT_TYPE);
         assert!(!content_type_is(&headers, &["application/json"], true));
     }
+
+    #[derive(Debug, Deserialize, Validate)]
+    #[serde(deny_unknown_fields)]
+    struct Patch {
+        #[serde(default, deserialize_with = "present")]
+        unit: Option<String>,
+    }
+
+    #[test]
+    fn a_patch_field_may_be_left_out_but_not_null() {
+        let patch: Patch = parse_json(br#"{}"#).unwrap();
+        assert!(patch.unit.is_none());
+        let patch: Patch = parse_json(br#"{"unit":"box"}"#).unwrap();
+        assert_eq!(patch.unit.as_deref(), Some("box"));
+        let error = parse_json::<Patch>(br#"{"unit":null}"#).unwrap_err();
+        assert_eq!(error.code, Code::MalformedBody);
+        assert_eq!(error.fields[0].field, "unit");
+        assert_eq!(error.fields[0].code, "type");
+    }
+
 }

@@ -130,6 +130,7 @@ pub struct UpdateProductRequest {
         nullable = false
     )]
     #[validate(custom(function = "valid_name"))]
+    #[serde(default, deserialize_with = "crate::extract::present")]
     pub name_th: Option<String>,
     /// Name in English.
     #[schema(
@@ -139,10 +140,12 @@ pub struct UpdateProductRequest {
         nullable = false
     )]
     #[validate(custom(function = "valid_name"))]
+    #[serde(default, deserialize_with = "crate::extract::present")]
     pub name_en: Option<String>,
     /// Description; an empty one removes it.
     #[schema(max_length = 2000, nullable = false)]
     #[validate(custom(function = "valid_description"))]
+    #[serde(default, deserialize_with = "crate::extract::present")]
     pub description: Option<String>,
     /// Category.
     #[schema(
@@ -152,6 +155,7 @@ pub struct UpdateProductRequest {
         nullable = false
     )]
     #[validate(custom(function = "valid_label"))]
+    #[serde(default, deserialize_with = "crate::extract::present")]
     pub category: Option<String>,
     /// Unit of stock.
     #[schema(
@@ -161,22 +165,27 @@ pub struct UpdateProductRequest {
         nullable = false
     )]
     #[validate(custom(function = "valid_label"))]
+    #[serde(default, deserialize_with = "crate::extract::present")]
     pub unit: Option<String>,
     /// Barcodes; replaces all of them.
     #[schema(max_items = 32, inline, value_type = Vec<Ean13>, required = false, nullable = false)]
     #[validate(custom(function = "valid_barcodes"))]
+    #[serde(default, deserialize_with = "crate::extract::present")]
     pub barcodes: Option<Vec<String>>,
     /// Price in baht.
     #[schema(inline, nullable = false)]
     #[validate(custom(function = "valid_amount"))]
+    #[serde(default, deserialize_with = "crate::extract::present")]
     pub price: Option<BahtInput>,
     /// Cost in baht.
     #[schema(inline, nullable = false)]
     #[validate(custom(function = "valid_amount"))]
+    #[serde(default, deserialize_with = "crate::extract::present")]
     pub cost: Option<BahtInput>,
     /// Default minimum available stock per warehouse, up to 1,000,000,000.
     #[schema(minimum = 0, maximum = 1_000_000_000, nullable = false)]
     #[validate(custom(function = "valid_level"))]
+    #[serde(default, deserialize_with = "crate::extract::present")]
     pub min_stock: Option<i64>,
 }
 

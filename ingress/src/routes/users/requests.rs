@@ -68,6 +68,7 @@ pub struct UpdateUserRequest {
     /// New email.
     #[schema(max_length = 254, format = "email", nullable = false)]
     #[validate(custom(function = "valid_email"))]
+    #[serde(default, deserialize_with = "crate::extract::present")]
     pub email: Option<String>,
     /// New display name, 1-100 characters, not only spaces.
     #[schema(
@@ -77,10 +78,12 @@ pub struct UpdateUserRequest {
         nullable = false
     )]
     #[validate(custom(function = "valid_display_name"))]
+    #[serde(default, deserialize_with = "crate::extract::present")]
     pub display_name: Option<String>,
     /// New password.
     #[schema(min_length = 12, max_length = 256, nullable = false)]
     #[validate(custom(function = "valid_password"))]
+    #[serde(default, deserialize_with = "crate::extract::present")]
     pub password: Option<String>,
 }
 

@@ -422,5 +422,4 @@ mod tests {
         assert_eq!(error.fields[0].field, "unit");
         assert_eq!(error.fields[0].code, "type");
     }
-
 }

@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use khlang_contract::topics::{STOCK_COMMANDS, STOCK_COMMANDS_DLQ, STOCK_EVENTS};
+use khlang_contract::values::Ean13;
 use khlang_stock::read::{self as stock, LedgerEntry, LedgerFilter, Level};
 use khlang_testkit::{eventually, kill9, Processor};
 use reqwest::{Method, StatusCode};
@@ -92,15 +93,10 @@ async fn stock_env(skus: &[&str], warehouses: &[&str]) -> (TestEnv, Processor, S
     (env, stock, admin)
 }
 
-/// A valid EAN-13 per index.
+/// A valid EAN-13 per index: 885 (Thailand), the index, its check digit.
 fn ean13(i: usize) -> String {
-    let body = format!("885{:09}", i + 1);
-    let sum: u32 = body
-        .chars()
-        .enumerate()
-        .map(|(k, c)| c.to_digit(10).unwrap() * if k % 2 == 0 { 1 } else { 3 })
-        .sum();
-    format!("{body}{}", (10 - sum % 10) % 10)
+    let index = u64::try_from(i).expect("small index");
+    Ean13::from_body(885_000_000_000 + index + 1).into_inner()
 }
 
 async fn post(env: &TestEnv, token: &str, path: &str, body: Value) -> reqwest::Response {

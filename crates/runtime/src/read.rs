@@ -105,3 +105,20 @@ pub async fn applied_offsets<'e>(
         .fetch_all(db)
         .await
 }
+
+/// `text` for `ILIKE '%' || text || '%'`, matching itself literally: the
+/// read APIs' text filters take `%` and `_` as themselves.
+#[must_use]
+pub fn escape_like(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn like_wildcards_match_themselves() {
+        assert_eq!(super::escape_like(r"50%_a\b"), r"50\%\_a\\b");
+    }
+}

@@ -154,7 +154,12 @@ pub async fn products<'e>(
     filter: &ProductFilter,
 ) -> Result<Vec<ProductRecord>, sqlx::Error> {
     let rows = sqlx::query(include_str!("queries/read_products.sql"))
-        .bind(filter.text.as_deref().map(escape_like))
+        .bind(
+            filter
+                .text
+                .as_deref()
+                .map(khlang_runtime::read::escape_like),
+        )
         .bind(&filter.category)
         .bind(&filter.status)
         .bind(&filter.after)
@@ -226,19 +231,4 @@ pub async fn warehouses<'e>(
         .fetch_all(db)
         .await?;
     rows.iter().map(WarehouseRecord::from_row).collect()
-}
-
-/// `text` for `ILIKE '%' || text || '%'`, matching itself literally.
-fn escape_like(text: &str) -> String {
-    text.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn like_wildcards_match_themselves() {
-        assert_eq!(super::escape_like(r"50%_a\b"), r"50\%\_a\\b");
-    }
 }

@@ -144,7 +144,12 @@ pub async fn users<'e>(
     let rows = sqlx::query(include_str!("queries/read_users.sql"))
         .bind(&filter.role)
         .bind(filter.active)
-        .bind(filter.text.as_deref().map(escape_like))
+        .bind(
+            filter
+                .text
+                .as_deref()
+                .map(khlang_runtime::read::escape_like),
+        )
         .bind(filter.after)
         .bind(filter.limit)
         .fetch_all(db)
@@ -203,19 +208,4 @@ pub async fn active_admin_exists<'e>(
         .bind(email)
         .fetch_one(db)
         .await
-}
-
-/// `text` for `ILIKE '%' || text || '%'`, matching itself literally.
-fn escape_like(text: &str) -> String {
-    text.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn like_wildcards_match_themselves() {
-        assert_eq!(super::escape_like(r"50%_a\b"), r"50\%\_a\\b");
-    }
 }
